@@ -1,0 +1,72 @@
+"""Who may see and change what. Every view asks here; nothing else decides.
+
+Rules, one per line so they can be read and audited:
+- An admin sees every team of the organisation(s) they administer.
+- A team lead and a clinician see their own team(s) only.
+- Another team's record is a 404 (its existence is not disclosed); a record the user can see but
+  their role may not change is a 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Membership, Role, Team, User
+
+
+def roles_of(user: User) -> set[str]:
+    """The roles a user holds anywhere (cached on the user object for the request)."""
+    if not user.is_authenticated:
+        return set()
+    if not hasattr(user, "_capa_roles"):
+        user._capa_roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    return user._capa_roles
+
+
+def is_admin(user: User) -> bool:
+    return Role.ADMIN in roles_of(user)
+
+
+def is_team_lead(user: User) -> bool:
+    return Role.TEAM_LEAD in roles_of(user)
+
+
+def is_clinician(user: User) -> bool:
+    return Role.CLINICIAN in roles_of(user)
+
+
+def visible_teams(user: User) -> QuerySet[Team]:
+    """The teams whose people, diary and plans the user may see."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(
+        Q(organisation__admin_memberships__user=user)
+        | Q(memberships__user=user, memberships__role__in=[Role.CLINICIAN, Role.TEAM_LEAD])
+    ).distinct()
+
+
+def led_teams(user: User) -> QuerySet[Team]:
+    """The teams whose job plans and diary the user may change as their lead (admins: all)."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(
+        Q(organisation__admin_memberships__user=user)
+        | Q(memberships__user=user, memberships__role=Role.TEAM_LEAD)
+    ).distinct()
+
+
+def get_team_for_user(user: User, team_id: int) -> Team:
+    """The team, if the user may see it; otherwise 404, as if it did not exist."""
+    try:
+        return visible_teams(user).select_related("organisation").get(pk=team_id)
+    except Team.DoesNotExist:
+        raise Http404("No such team.") from None
+
+
+def get_organisation_teams_for_admin(user: User) -> QuerySet[Team]:
+    """Every team the admin oversees; a user who is not an admin may not list teams (403)."""
+    if not is_admin(user):
+        raise PermissionDenied("Only admins see every team of the organisation.")
+    return visible_teams(user)

@@ -1,0 +1,414 @@
+"""The CAPA capacity maths, as pure functions of explicit inputs.
+
+Every figure is exact (`fractions.Fraction`), so 11 Core hours a week give 66/7 new Core
+Partnerships a quarter, not 9.43 or 9.42857: rounding happens once, where a person needs a whole
+number. Inputs may be ints, Decimals or Fractions. The specification is `DOMAIN.md` ("The maths");
+each function names the rule it implements. No Django, no database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+Number = int | Decimal | Fraction
+
+WEEKS_PER_QUARTER = 13
+QUARTERS_PER_YEAR = 4
+
+
+def exact(value: Number) -> Fraction:
+    """A number as an exact fraction (Decimal("0.66") is 33/50, not a binary approximation)."""
+    if isinstance(value, float):
+        raise TypeError("use Decimal or Fraction, not float: capacity maths is exact")
+    return Fraction(value)
+
+
+def round_half_up(value: Number) -> int:
+    """Round to the nearest whole number, halves up (9.5 -> 10), as people expect; not banker's."""
+    value = exact(value)
+    return int((value + Fraction(1, 2)).__floor__())
+
+
+# --- 1. The Partnership multiplier -------------------------------------------------------------
+
+
+def working_weeks_per_quarter(*, working_weeks_per_year: Number) -> Fraction:
+    """45 working weeks a year give 11.25 a quarter (leave is already taken out)."""
+    return exact(working_weeks_per_year) / QUARTERS_PER_YEAR
+
+
+def appointments_per_weekly_session(
+    *, appointments_per_session: Number, working_weeks_per_year: Number
+) -> Fraction:
+    """Appointments a quarter from one weekly session: 2 x 11.25 = 22.5 by default."""
+    return exact(appointments_per_session) * working_weeks_per_quarter(
+        working_weeks_per_year=working_weeks_per_year
+    )
+
+
+def multiplier(
+    *, appointments_per_session: Number, working_weeks_per_year: Number, average_appointments: Number
+) -> Fraction:
+    """New cases a quarter for each weekly session: 2 x 11.25 / 7.5 = 3 for Core by default.
+
+    The same formula gives adjusted multipliers (home visits: 1.5 a session -> 2.25) and each
+    Specific stream's own (weekly psychotherapy for a year: 1 x 11.25 / 45 = 0.25).
+    """
+    average = exact(average_appointments)
+    if average <= 0:
+        raise ValueError("average appointments per case must be more than 0")
+    return (
+        appointments_per_weekly_session(
+            appointments_per_session=appointments_per_session, working_weeks_per_year=working_weeks_per_year
+        )
+        / average
+    )
+
+
+# --- 2. Quarterly targets ----------------------------------------------------------------------
+
+
+def quarter_target_from_sessions(*, sessions_per_week: Number, multiplier: Number) -> Fraction:
+    """3 Core sessions a week x 3 = 9 new Core Partnerships a quarter."""
+    sessions = exact(sessions_per_week)
+    if sessions < 0:
+        raise ValueError("sessions a week cannot be negative")
+    return sessions * exact(multiplier)
+
+
+def quarter_target_from_hours(
+    *, hours_per_week: Number, hours_per_session: Number, multiplier: Number
+) -> Fraction:
+    """11 Core hours a week / 3.5 x 3 = 66/7 (9.43): the exact fraction, not the x0.86 shortcut."""
+    per_session = exact(hours_per_session)
+    if per_session <= 0:
+        raise ValueError("hours per session must be more than 0")
+    return quarter_target_from_sessions(
+        sessions_per_week=exact(hours_per_week) / per_session, multiplier=multiplier
+    )
+
+
+def scale_for_absence(target: Number, *, extra_absent_weeks: Number) -> Fraction:
+    """Absence beyond normal leave scales a quarter's target: target x (13 - weeks) / 13.
+
+    Normal annual and study leave and bank holidays are already inside the 11.25-of-13 weeks.
+    Weeks are clamped to the quarter, so a whole quarter away gives 0 and never less.
+    """
+    weeks = min(max(exact(extra_absent_weeks), Fraction(0)), Fraction(WEEKS_PER_QUARTER))
+    return exact(target) * (WEEKS_PER_QUARTER - weeks) / WEEKS_PER_QUARTER
+
+
+# --- 3. Whole numbers that keep the year's total -----------------------------------------------
+
+
+def whole_number_targets(quarter_targets: Sequence[Number]) -> list[int]:
+    """Whole-number targets for consecutive quarters whose sum is the rounded sum of the fractions.
+
+    Largest remainder: each quarter gets the whole part of its fraction, and the slots left over
+    to reach the rounded total go to the largest remainders, later quarters first on a tie (so
+    9.43 a quarter gives 9, 9, 10, 10: 38 in the year). No slot is lost or invented over the year.
+    """
+    fractions = [exact(target) for target in quarter_targets]
+    if any(target < 0 for target in fractions):
+        raise ValueError("a target cannot be negative")
+    floors = [int(target.__floor__()) for target in fractions]
+    left_over = round_half_up(sum(fractions, Fraction(0))) - sum(floors)
+    by_remainder = sorted(range(len(fractions)), key=lambda i: (fractions[i] - floors[i], i), reverse=True)
+    for i in by_remainder[:left_over]:
+        floors[i] += 1
+    return floors
+
+
+# --- 6. Choice capacity ------------------------------------------------------------------------
+
+
+class ChoicePattern(enum.StrEnum):
+    """How a clinician's Choice time is planned. Sessions are planned around leave; a fixed
+    "one a week" or "one a fortnight" per person loses about 10% of it to leave."""
+
+    SESSIONS = "sessions"
+    ONE_A_WEEK = "one_a_week"
+    ONE_A_FORTNIGHT = "one_a_fortnight"
+
+
+def choice_appointments_per_week(
+    *,
+    choice_hours_per_week: Number,
+    hours_per_session: Number,
+    choice_appointments_per_session: Number = 2,
+    pattern: ChoicePattern = ChoicePattern.SESSIONS,
+    leave_allowance: Number = Decimal("0.10"),
+) -> Fraction:
+    """Choice appointments a clinician offers in a typical week (up to 90 minutes each, so 2 a
+    session); a per-person weekly or fortnightly rate keeps 90% of it after leave."""
+    per_session = exact(hours_per_session)
+    if per_session <= 0:
+        raise ValueError("hours per session must be more than 0")
+    if pattern == ChoicePattern.ONE_A_WEEK:
+        planned = Fraction(1)
+    elif pattern == ChoicePattern.ONE_A_FORTNIGHT:
+        planned = Fraction(1, 2)
+    else:
+        return exact(choice_hours_per_week) / per_session * exact(choice_appointments_per_session)
+    return planned * (1 - exact(leave_allowance))
+
+
+@dataclass(frozen=True)
+class ChoiceCapacity:
+    appointments_per_week: Fraction
+    referrals_per_week: Fraction
+
+    @property
+    def difference(self) -> Fraction:
+        """Positive: spare Choice appointments a week; negative: a wait for Choice will build."""
+        return self.appointments_per_week - self.referrals_per_week
+
+    @property
+    def is_enough(self) -> bool:
+        return self.difference >= 0
+
+
+def choice_capacity(*, appointments_per_week: Sequence[Number], referrals_per_week: Number) -> ChoiceCapacity:
+    """The team's Choice appointments a week against accepted referrals a week (plan for full
+    attendance: every accepted referral needs a Choice appointment)."""
+    return ChoiceCapacity(
+        appointments_per_week=sum((exact(a) for a in appointments_per_week), Fraction(0)),
+        referrals_per_week=exact(referrals_per_week),
+    )
+
+
+# --- 7. Team balance ---------------------------------------------------------------------------
+
+
+def core_capacity_needed(*, referrals_per_week: Number, transfer_rate: Number) -> Fraction:
+    """New Core Partnerships a quarter the team must start: referrals a week x 13 x transfer rate."""
+    return exact(referrals_per_week) * WEEKS_PER_QUARTER * exact(transfer_rate)
+
+
+def balance_ratio(*, core_targets_total: Number, referrals_per_week: Number) -> Fraction | None:
+    """The team's quarterly Core targets per weekly accepted referral (expect 8-9); None with no
+    referrals, when there is nothing to balance against."""
+    referrals = exact(referrals_per_week)
+    if referrals <= 0:
+        return None
+    return exact(core_targets_total) / referrals
+
+
+class Balance(enum.StrEnum):
+    IN_BALANCE = "in_balance"
+    INTERNAL_WAIT = "internal_wait"
+    SPARE_CORE = "spare_core"
+    NO_REFERRALS = "no_referrals"
+
+
+BALANCE_WORDS = {
+    Balance.IN_BALANCE: "In balance",
+    Balance.INTERNAL_WAIT: "An internal wait will build",
+    Balance.SPARE_CORE: "Spare Core capacity",
+    Balance.NO_REFERRALS: "No referrals entered",
+}
+
+
+def balance_status(ratio: Fraction | None, *, low: Number = 8, high: Number = 9) -> Balance:
+    """In balance between `low` and `high` (13 x 0.66 = 8.6; 13 x 0.70 = 9.1); below, families
+    wait for Partnership after Choice; above, Core time could move to Choice or Specific work."""
+    if ratio is None:
+        return Balance.NO_REFERRALS
+    if ratio < exact(low):
+        return Balance.INTERNAL_WAIT
+    if ratio > exact(high):
+        return Balance.SPARE_CORE
+    return Balance.IN_BALANCE
+
+
+# --- 8. Share of clinical time in Choice + Core ------------------------------------------------
+
+
+def choice_core_share(*, choice_hours: Number, core_hours: Number, clinical_hours: Number) -> Fraction | None:
+    """The share of all clinical time spent in Choice and Core Partnership (teams manage 30-40%)."""
+    clinical = exact(clinical_hours)
+    if clinical <= 0:
+        return None
+    return (exact(choice_hours) + exact(core_hours)) / clinical
+
+
+def share_is_usual(
+    share: Fraction | None, *, low: Number = Decimal("0.30"), high: Number = Decimal("0.40")
+) -> bool:
+    return share is not None and exact(low) <= share <= exact(high)
+
+
+# --- 9. Rules of thumb -------------------------------------------------------------------------
+
+
+def hours_per_referral(
+    *, choice_hours: Number = 1, core_average_appointments: Number = Decimal("7.5"), transfer_rate: Number
+) -> Fraction:
+    """Clinical hours one accepted referral costs: 1 h of Choice + 7.5 x 0.66 h of Core = 5.95 (about 6)."""
+    return exact(choice_hours) + exact(core_average_appointments) * exact(transfer_rate)
+
+
+def referrals_per_week_for(*, clinical_fte: Number, choice_core_share: Number = Decimal("0.30")) -> Fraction:
+    """About one referral a week per clinical FTE when 30% of time is Choice + Core."""
+    return exact(clinical_fte) * exact(choice_core_share) / exact(Decimal("0.30"))
+
+
+# --- 11. Demand and capacity in hours ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoursBalance:
+    demand_hours: Fraction
+    capacity_hours: Fraction
+    planned_utilisation: Fraction
+
+    @property
+    def spare_hours(self) -> Fraction:
+        """Capacity left over at 100%: 5,040 - 4,320 = 720 in the worked example."""
+        return self.capacity_hours - self.demand_hours
+
+    @property
+    def planned_capacity_hours(self) -> Fraction:
+        """What the team should plan to use (80% by default), not the whole of it."""
+        return self.capacity_hours * self.planned_utilisation
+
+    @property
+    def spare_hours_at_planned_utilisation(self) -> Fraction:
+        return self.planned_capacity_hours - self.demand_hours
+
+
+def demand_hours(*, referrals: Number, uptake: Number, hours_per_case: Number) -> Fraction:
+    """Hours of work a year's referrals bring: referrals x uptake x hours per case."""
+    return exact(referrals) * exact(uptake) * exact(hours_per_case)
+
+
+def capacity_hours(
+    *,
+    fte: Number,
+    clinical_sessions_per_week: Number,
+    direct_hours_per_session: Number,
+    working_weeks_per_year: Number,
+) -> Fraction:
+    """Direct clinical hours a year: 7 FTE x 8 sessions x 2 hours x 45 weeks = 5,040."""
+    return (
+        exact(fte)
+        * exact(clinical_sessions_per_week)
+        * exact(direct_hours_per_session)
+        * exact(working_weeks_per_year)
+    )
+
+
+def hours_balance(
+    *, demand_hours: Number, capacity_hours: Number, planned_utilisation: Number = Decimal("0.80")
+) -> HoursBalance:
+    return HoursBalance(
+        demand_hours=exact(demand_hours),
+        capacity_hours=exact(capacity_hours),
+        planned_utilisation=exact(planned_utilisation),
+    )
+
+
+# --- A clinician's plan in figures -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constants:
+    """The team's planning settings, as exact numbers (defaults are DOMAIN.md's)."""
+
+    hours_per_session: Fraction = Fraction(7, 2)
+    appointments_per_session: Fraction = Fraction(2)
+    working_weeks_per_year: Fraction = Fraction(45)
+    core_average_appointments: Fraction = Fraction(15, 2)
+    transfer_rate: Fraction = Fraction(33, 50)
+    choice_appointments_per_session: Fraction = Fraction(2)
+    choice_leave_allowance: Fraction = Fraction(1, 10)
+
+    @property
+    def core_multiplier(self) -> Fraction:
+        return multiplier(
+            appointments_per_session=self.appointments_per_session,
+            working_weeks_per_year=self.working_weeks_per_year,
+            average_appointments=self.core_average_appointments,
+        )
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A Specific Partnership stream's own figures."""
+
+    key: int
+    name: str
+    average_appointments: Fraction
+    appointments_per_session: Fraction
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    choice_appointments_per_week: Fraction
+    core_target: Fraction  # new Core Partnerships a quarter, after absence
+    specific_targets: dict[int, Fraction]  # stream key -> new cases a quarter
+    choice_hours: Fraction
+    core_hours: Fraction
+    clinical_hours: Fraction
+    total_hours: Fraction
+
+
+def plan_figures(
+    *,
+    choice_hours: Number,
+    core_hours: Number,
+    specific_hours: dict[int, Number],
+    other_hours: Number,
+    streams: dict[int, Stream],
+    constants: Constants,
+    choice_pattern: ChoicePattern = ChoicePattern.SESSIONS,
+    extra_absent_weeks: Number = 0,
+) -> PlanFigures:
+    """What one clinician's week gives in a quarter: Choice a week, the Core target and each
+    Specific stream's target, scaled for absence beyond normal leave."""
+    specific = {key: exact(hours) for key, hours in specific_hours.items()}
+    core_target = quarter_target_from_hours(
+        hours_per_week=core_hours,
+        hours_per_session=constants.hours_per_session,
+        multiplier=constants.core_multiplier,
+    )
+    specific_targets = {
+        key: scale_for_absence(
+            quarter_target_from_hours(
+                hours_per_week=hours,
+                hours_per_session=constants.hours_per_session,
+                multiplier=multiplier(
+                    appointments_per_session=streams[key].appointments_per_session,
+                    working_weeks_per_year=constants.working_weeks_per_year,
+                    average_appointments=streams[key].average_appointments,
+                ),
+            ),
+            extra_absent_weeks=extra_absent_weeks,
+        )
+        for key, hours in specific.items()
+    }
+    choice_per_week = (
+        choice_appointments_per_week(
+            choice_hours_per_week=choice_hours,
+            hours_per_session=constants.hours_per_session,
+            choice_appointments_per_session=constants.choice_appointments_per_session,
+            pattern=choice_pattern,
+            leave_allowance=constants.choice_leave_allowance,
+        )
+        if exact(choice_hours) > 0
+        else Fraction(0)
+    )
+    clinical = exact(choice_hours) + exact(core_hours) + sum(specific.values(), Fraction(0))
+    return PlanFigures(
+        choice_appointments_per_week=choice_per_week,
+        core_target=scale_for_absence(core_target, extra_absent_weeks=extra_absent_weeks),
+        specific_targets=specific_targets,
+        choice_hours=exact(choice_hours),
+        core_hours=exact(core_hours),
+        clinical_hours=clinical,
+        total_hours=clinical + exact(other_hours),
+    )

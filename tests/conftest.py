@@ -1,0 +1,91 @@
+"""Personas: the people whose journeys the tests follow.
+
+- `choice_clinician` (also `clinician`): a clinician in Riverside CAMHS.
+- `team_lead`: leads Riverside CAMHS.
+- `admin`: organisation-wide admin of the trust, who also runs the Django admin site.
+- `outsider`: a clinician of another team (Hillside CAMHS) in the same trust.
+Everyone logs in with `DEMO_PASSWORD`.
+"""
+
+from __future__ import annotations
+
+import factory.random
+import pytest
+from django.conf import settings
+
+from accounts.models import Role
+from tests.factories import (
+    AdminMembershipFactory,
+    ClinicianProfileFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    TeamFactory,
+)
+
+factory.random.reseed_random("capa")
+
+# Tests render templates without running collectstatic, and need not hash passwords slowly.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organisation(db):
+    return OrganisationFactory(name="Northshire NHS Foundation Trust")
+
+
+@pytest.fixture
+def team(organisation):
+    return TeamFactory(organisation=organisation, name="Riverside CAMHS")
+
+
+@pytest.fixture
+def other_team(organisation):
+    return TeamFactory(organisation=organisation, name="Hillside CAMHS")
+
+
+@pytest.fixture
+def choice_clinician(team):
+    membership = MembershipFactory(
+        team=team,
+        role=Role.CLINICIAN,
+        user__username="sam.clinician",
+        user__first_name="Sam",
+        user__last_name="Clinician",
+    )
+    ClinicianProfileFactory(user=membership.user)
+    return membership.user
+
+
+@pytest.fixture
+def clinician(choice_clinician):
+    return choice_clinician
+
+
+@pytest.fixture
+def team_lead(team):
+    membership = MembershipFactory(
+        team=team, team_lead=True, user__username="lee.lead", user__first_name="Lee", user__last_name="Lead"
+    )
+    ClinicianProfileFactory(user=membership.user)
+    return membership.user
+
+
+@pytest.fixture
+def admin(organisation):
+    membership = AdminMembershipFactory(
+        organisation=organisation, user__username="ada.admin", user__first_name="Ada", user__last_name="Admin"
+    )
+    return membership.user
+
+
+@pytest.fixture
+def outsider(other_team):
+    membership = MembershipFactory(
+        team=other_team, user__username="otto.outsider", user__first_name="Otto", user__last_name="Outsider"
+    )
+    ClinicianProfileFactory(user=membership.user)
+    return membership.user

@@ -1,0 +1,205 @@
+"""Who can open what: every URL pattern, for every persona, against an expected table.
+
+A URL pattern without a row here fails `test_every_url_pattern_has_a_row`, so each new page must
+state who may see it. Every later capability adds its rows to EXPECTED.
+
+Statuses are for a GET. 302 means "sent to log in" (anonymous) or "sent on" (already logged in);
+403: the user can see this part of capa but their role may not use the page; 404: another team's
+record, whose existence is not disclosed; 405: the URL takes POST only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.contrib import admin as django_admin
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import DEMO_PASSWORD, SkillFactory, VenueFactory
+
+PERSONAS = ("anonymous", "clinician", "team_lead", "admin", "outsider")
+
+
+@dataclass(frozen=True)
+class Row:
+    anonymous: int
+    clinician: int
+    team_lead: int
+    admin: int
+    outsider: int
+    kwargs: Callable[[dict], dict] = lambda world: {}
+
+
+EXPECTED: dict[str, Row] = {
+    "home": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
+    "accounts:login": Row(anonymous=200, clinician=302, team_lead=302, admin=302, outsider=302),
+    "accounts:logout": Row(anonymous=405, clinician=405, team_lead=405, admin=405, outsider=405),
+    "accounts:password-change": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
+    "accounts:password-change-done": Row(
+        anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200
+    ),
+    "accounts:team-list": Row(anonymous=302, clinician=403, team_lead=403, admin=200, outsider=403),
+    # The team of the clinician and the lead: the outsider belongs to another team.
+    "accounts:team-detail": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
+}
+
+# The Django admin site is for staff only (the admin persona). Rather than a row per model page,
+# one rule covers every pattern in the "admin" namespace: everyone else is sent to the admin log-in,
+# the admin gets the page. test_django_admin_pages checks every admin pattern against it, with
+# these exceptions, each for a reason:
+ADMIN_NAMESPACE_RULE = Row(anonymous=302, clinician=302, team_lead=302, admin=200, outsider=302)
+SENT_ON = Row(anonymous=302, clinician=302, team_lead=302, admin=302, outsider=302)
+NEVER_BY_HAND = Row(anonymous=302, clinician=302, team_lead=302, admin=403, outsider=302)
+ADMIN_EXCEPTIONS: dict[str, Row] = {
+    # The log-in form: staff already logged in are sent on; others may log in as someone else.
+    "admin:login": Row(anonymous=200, clinician=200, team_lead=200, admin=302, outsider=200),
+    "admin:logout": Row(anonymous=302, clinician=302, team_lead=302, admin=405, outsider=302),  # POST only
+    "admin:autocomplete": NEVER_BY_HAND,  # answers the admin's own widgets, which name a field
+    "admin:view_on_site": SENT_ON,  # redirects to the record's page in capa
+    # Lockout records and the audit history are written by the system, never added or deleted by hand.
+    "admin:axes_accessattempt_add": NEVER_BY_HAND,
+    "admin:axes_accesslog_add": NEVER_BY_HAND,
+    "admin:axes_accessfailurelog_add": NEVER_BY_HAND,
+    "admin:pghistory_events_add": NEVER_BY_HAND,
+    "admin:pghistory_events_delete": NEVER_BY_HAND,
+}
+
+
+def expected_admin_row(name: str) -> Row:
+    if name in ADMIN_EXCEPTIONS:
+        return ADMIN_EXCEPTIONS[name]
+    if name.startswith("admin:<unnamed") and "(?P<url>" in name:  # the admin's catch-all
+        return Row(anonymous=302, clinician=302, team_lead=302, admin=404, outsider=302)
+    if name.startswith("admin:<unnamed"):  # "<object_id>/" redirects to the change page
+        return SENT_ON
+    return ADMIN_NAMESPACE_RULE
+
+
+def url_names(resolvers=None, namespace: str = "", prefix: str = "") -> Iterator[tuple[str, URLPattern, str]]:
+    """Every URL pattern as (name, pattern, full route). Unnamed patterns are named by their route."""
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names(entry.url_patterns, inner, route)
+        elif isinstance(entry, URLPattern):
+            yield (
+                (f"{namespace}{entry.name}" if entry.name else f"{namespace}<unnamed {route}>"),
+                entry,
+                route,
+            )
+
+
+@pytest.fixture
+def world(team, other_team, choice_clinician, team_lead, admin, outsider):
+    return {
+        "team": team,
+        "other_team": other_team,
+        "users": {
+            "clinician": choice_clinician,
+            "team_lead": team_lead,
+            "admin": admin,
+            "outsider": outsider,
+        },
+    }
+
+
+def as_persona(client, world, persona: str):
+    if persona != "anonymous":
+        client.force_login(world["users"][persona])
+    return client
+
+
+def test_every_url_pattern_has_a_row():
+    missing = [name for name, _, _ in url_names() if name not in EXPECTED and not name.startswith("admin:")]
+    assert missing == [], f"add these URL patterns to EXPECTED: {missing}"
+    stale = [name for name in EXPECTED if name not in {name for name, _, _ in url_names()}]
+    assert stale == [], f"rows for URL patterns that no longer exist: {stale}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_persona_gets_the_expected_status(client, world, persona, name):
+    row = EXPECTED[name]
+    url = reverse(name, kwargs=row.kwargs(world))
+    response = as_persona(client, world, persona).get(url)
+    assert response.status_code == getattr(row, persona), f"{persona} GET {url}"
+    if response.status_code == 302 and persona == "anonymous":
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def _admin_url(name: str, pattern: URLPattern, route: str, world: dict) -> str:
+    """A real URL for an admin pattern: object pages point at a real object of their model."""
+    if name.startswith("admin:<unnamed"):
+        # The admin's unnamed routes: "<object_id>/" redirects to the change page, and a catch-all.
+        return "/" + route.replace("<path:object_id>", "1").replace("(?P<url>.*)$", "no-such-page/")
+    keys = set(pattern.pattern.regex.groupindex)
+    if not keys:
+        return reverse(name)
+    if keys == {"id"}:  # the user admin's password page
+        return reverse(name, kwargs={"id": world["users"]["clinician"].pk})
+    if keys == {"app_label"}:
+        return reverse(name, kwargs={"app_label": "accounts"})
+    if keys == {"object_id"}:
+        app_label, _, rest = name.removeprefix("admin:").partition("_")
+        model_name = rest.rsplit("_", 1)[0]
+        model = apps.get_model(app_label, model_name)
+        obj = _an_instance_of(model, world)
+        return reverse(name, kwargs={"object_id": obj.pk})
+    if keys == {"content_type_id", "object_id"}:
+        team = world["team"]
+        return reverse(
+            name, kwargs={"content_type_id": ContentType.objects.get_for_model(team).pk, "object_id": team.pk}
+        )
+    raise AssertionError(f"add a way to build {name} with {keys}")
+
+
+def _an_instance_of(model, world):
+    made = {
+        "team": lambda: world["team"],
+        "organisation": lambda: world["team"].organisation,
+        "user": lambda: world["users"]["clinician"],
+        "membership": lambda: world["users"]["clinician"].memberships.get(),
+        "clinicianprofile": lambda: world["users"]["clinician"].clinician_profile,
+        "skill": lambda: SkillFactory(organisation=world["team"].organisation),
+        "venue": lambda: VenueFactory(team=world["team"]),
+        "group": lambda: model.objects.get_or_create(name="Schedulers")[0],
+    }
+    if model._meta.app_label == "axes":  # the lockout records: made by logging in, then failing to
+        Client().post(reverse("accounts:login"), {"username": "otto.outsider", "password": DEMO_PASSWORD})
+        Client().post(reverse("accounts:login"), {"username": "otto.outsider", "password": "wrong-password"})
+    if model._meta.label == "pghistory.Events":  # the audit history, read across event tables
+        return model.objects.tracks(world["team"]).first()
+    if model._meta.model_name in made:
+        return made[model._meta.model_name]()
+    instance = model.objects.first()
+    assert instance is not None, f"no {model} to open; add it to _an_instance_of"
+    return instance
+
+
+@pytest.mark.django_db
+def test_django_admin_pages(client, world):
+    admin_patterns = [entry for entry in url_names() if entry[0].startswith("admin:")]
+    assert len(admin_patterns) > 20
+    registered = {model._meta.model_name for model in django_admin.site._registry}
+    assert {"team", "membership", "skill", "venue", "clinicianprofile", "organisation"} <= registered
+    for name, pattern, route in admin_patterns:
+        for persona in PERSONAS:
+            client.logout()
+            url = _admin_url(name, pattern, route, world)
+            response = as_persona(client, world, persona).get(url)
+            expected = getattr(expected_admin_row(name), persona)
+            assert response.status_code == expected, f"{persona} GET {url} ({name})"
