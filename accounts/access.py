@@ -70,3 +70,53 @@ def get_organisation_teams_for_admin(user: User) -> QuerySet[Team]:
     if not is_admin(user):
         raise PermissionDenied("Only admins see every team of the organisation.")
     return visible_teams(user)
+
+
+def leads_team(user: User, team: Team) -> bool:
+    return Membership.objects.filter(user=user, team=team, role=Role.TEAM_LEAD).exists()
+
+
+def administers(user: User, team: Team) -> bool:
+    return Membership.objects.filter(
+        user=user, role=Role.ADMIN, organisation_id=team.organisation_id
+    ).exists()
+
+
+def get_team_for_capacity(user: User, team_id: int) -> Team:
+    """A team whose capacity the user may see: its leads and admins. Another team is a 404; a
+    clinician of the team gets 403 (they see their own plan instead)."""
+    team = get_team_for_user(user, team_id)
+    if not (administers(user, team) or leads_team(user, team)):
+        raise PermissionDenied("Only the team's leads and admins see its capacity.")
+    return team
+
+
+def get_team_for_job_planning(user: User, team_id: int) -> Team:
+    """A team whose job plans the user may write: its own leads only (admins see, leads decide)."""
+    team = get_team_for_user(user, team_id)
+    if not leads_team(user, team):
+        raise PermissionDenied("Only the team's leads change its job plans.")
+    return team
+
+
+def get_clinician_in_team(team: Team, clinician_id: int) -> User:
+    """A person with a clinician profile in the team; anyone else is a 404."""
+    try:
+        return User.objects.select_related("clinician_profile").get(
+            pk=clinician_id,
+            memberships__team=team,
+            memberships__role__in=[Role.CLINICIAN, Role.TEAM_LEAD],
+            clinician_profile__isnull=False,
+        )
+    except User.DoesNotExist:
+        raise Http404("No such clinician in this team.") from None
+
+
+def get_plan_owner_for_user(user: User, team_id: int, clinician_id: int) -> tuple[Team, User]:
+    """A clinician's job plan, read-only: the clinician themself, the team's leads and admins.
+    A colleague's plan is 403; another team's is 404."""
+    team = get_team_for_user(user, team_id)
+    clinician = get_clinician_in_team(team, clinician_id)
+    if clinician.pk == user.pk or leads_team(user, team) or administers(user, team):
+        return team, clinician
+    raise PermissionDenied("Clinicians see their own job plan only.")

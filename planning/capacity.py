@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -412,3 +413,167 @@ def plan_figures(
         clinical_hours=clinical,
         total_hours=clinical + exact(other_hours),
     )
+
+
+# --- 5. Absence beyond normal leave, in weeks of a quarter ------------------------------------
+
+
+def absent_weeks(*, periods: Sequence[tuple[date, date | None]], first_day: date, last_day: date) -> Fraction:
+    """Weeks of the quarter `first_day`..`last_day` (inclusive) covered by absences beyond normal
+    leave. Periods may overlap (a vacancy recorded over a leaver) and are counted once; a period
+    with no end (leaving for good) runs to the end of the quarter."""
+    days: set[date] = set()
+    for starts_on, ends_on in periods:
+        start = max(starts_on, first_day)
+        end = min(ends_on or last_day, last_day)
+        days.update(start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    return Fraction(len(days), 7)
+
+
+# --- The team in figures -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The team's ranges: the balance ratio (8-9) and the Choice + Core share (30-40%)."""
+
+    balance_low: Fraction = Fraction(8)
+    balance_high: Fraction = Fraction(9)
+    share_low: Fraction = Fraction(3, 10)
+    share_high: Fraction = Fraction(2, 5)
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    core_targets_total: Fraction
+    specific_targets_total: dict[int, Fraction]
+    choice: ChoiceCapacity | None  # None when no referrals are known
+    core_needed: Fraction | None
+    ratio: Fraction | None
+    balance: Balance
+    choice_core_share: Fraction | None
+    share_is_usual: bool
+    thresholds: Thresholds
+    transfer_rate: Fraction
+
+    @property
+    def core_difference(self) -> Fraction | None:
+        """Positive: more new Core Partnerships a quarter than needed; negative: short of need."""
+        return None if self.core_needed is None else self.core_targets_total - self.core_needed
+
+
+def team_figures(
+    *,
+    plans: Sequence[PlanFigures],
+    referrals_per_week: Number | None,
+    transfer_rate: Number,
+    thresholds: Thresholds = Thresholds(),
+) -> TeamFigures:
+    """The team's capacity against demand from its clinicians' plans (rules 6, 7 and 8)."""
+    core_total = sum((plan.core_target for plan in plans), Fraction(0))
+    specific: dict[int, Fraction] = {}
+    for plan in plans:
+        for key, target in plan.specific_targets.items():
+            specific[key] = specific.get(key, Fraction(0)) + target
+    referrals = None if referrals_per_week is None else exact(referrals_per_week)
+    ratio = (
+        None
+        if referrals is None
+        else balance_ratio(core_targets_total=core_total, referrals_per_week=referrals)
+    )
+    share = choice_core_share(
+        choice_hours=sum((p.choice_hours for p in plans), Fraction(0)),
+        core_hours=sum((p.core_hours for p in plans), Fraction(0)),
+        clinical_hours=sum((p.clinical_hours for p in plans), Fraction(0)),
+    )
+    return TeamFigures(
+        core_targets_total=core_total,
+        specific_targets_total=specific,
+        choice=None
+        if referrals is None
+        else choice_capacity(
+            appointments_per_week=[p.choice_appointments_per_week for p in plans],
+            referrals_per_week=referrals,
+        ),
+        core_needed=None
+        if referrals is None
+        else core_capacity_needed(referrals_per_week=referrals, transfer_rate=transfer_rate),
+        ratio=ratio,
+        balance=balance_status(ratio, low=thresholds.balance_low, high=thresholds.balance_high),
+        choice_core_share=share,
+        share_is_usual=share_is_usual(share, low=thresholds.share_low, high=thresholds.share_high),
+        thresholds=thresholds,
+        transfer_rate=exact(transfer_rate),
+    )
+
+
+def one_decimal(value: Number) -> str:
+    """9.43 -> '9.4', 9 -> '9': how a fraction is printed for people."""
+    rounded = Fraction(round_half_up(exact(value) * 10), 10)
+    return f"{float(rounded):.1f}".removesuffix(".0")
+
+
+def balance_reason(figures: TeamFigures) -> str:
+    """Why the team has the balance status it has, in plain words."""
+    if figures.ratio is None or figures.core_needed is None:
+        return "Enter the accepted referrals a week for this quarter to see whether the team is in balance."
+    low, high = one_decimal(figures.thresholds.balance_low), one_decimal(figures.thresholds.balance_high)
+    referrals = figures.choice.referrals_per_week if figures.choice else Fraction(0)
+    said = (
+        f"Core targets add up to {one_decimal(figures.core_targets_total)} new Core Partnerships a quarter "
+        f"against {one_decimal(referrals)} accepted referrals a week: "
+        f"{one_decimal(figures.ratio)} per weekly referral, where {low} to {high} is in balance. "
+        f"About {one_decimal(figures.core_needed)} are needed "
+        f"({one_decimal(referrals)} x 13 weeks x {one_decimal(figures.transfer_rate * 100)}% go on to Core)."
+    )
+    gap = one_decimal(abs(figures.core_difference or 0))
+    if figures.balance == Balance.INTERNAL_WAIT:
+        return f"{said} The team is {gap} short a quarter, so families will wait after Choice."
+    if figures.balance == Balance.SPARE_CORE:
+        return f"{said} The team has {gap} more than needed: Core time could go to Choice or Specific work."
+    return said
+
+
+# --- What-if: the internal wait to first Core Partnership, quarter by quarter -----------------
+
+
+@dataclass(frozen=True)
+class QuarterFlow:
+    """One quarter of the flow model (docs/planning/flow-model.md)."""
+
+    demand: Fraction  # families needing a first Core appointment this quarter
+    capacity: Fraction  # first Core slots the team's targets give this quarter
+    waiting_at_start: Fraction
+    waiting_at_end: Fraction
+
+    @property
+    def wait_weeks(self) -> Fraction | None:
+        """Weeks a family joining the queue at the quarter's end waits for a first Core slot beyond
+        the usual booking (0 when nobody waits; None when nobody waiting can ever be seen)."""
+        if self.waiting_at_end <= 0:
+            return Fraction(0)
+        if self.capacity <= 0:
+            return None
+        return self.waiting_at_end / (self.capacity / WEEKS_PER_QUARTER)
+
+
+def project_internal_wait(
+    *, quarters: Sequence[tuple[Number, Number]], waiting_at_start: Number = 0
+) -> list[QuarterFlow]:
+    """Carry the families nobody could take forward from quarter to quarter.
+
+    `quarters` are (demand, capacity) pairs in new Core Partnerships a quarter. Each quarter
+    starts with those left waiting from the last; spare capacity clears the queue but is never
+    banked (an unused slot is gone).
+    """
+    waiting = exact(waiting_at_start)
+    flows = []
+    for demand, capacity in quarters:
+        start = waiting
+        waiting = max(Fraction(0), start + exact(demand) - exact(capacity))
+        flows.append(
+            QuarterFlow(
+                demand=exact(demand), capacity=exact(capacity), waiting_at_start=start, waiting_at_end=waiting
+            )
+        )
+    return flows
