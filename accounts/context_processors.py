@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts import access
+from accounts.models import Membership, Role
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,27 @@ def navigation(request) -> dict:
     entries = [("Home", reverse("home"))]
     if access.is_admin(user):
         entries.append(("Teams", reverse("accounts:team-list")))
+        entries.append(("Capacity", reverse("planning:organisation-capacity")))
     else:
-        for team in access.visible_teams(user).order_by("name"):
-            entries.append((team.name, team.get_absolute_url()))
+        memberships = list(
+            Membership.objects.filter(user=user, team__isnull=False)
+            .select_related("team")
+            .order_by("team__name")
+        )
+        for membership in memberships:
+            entries.append((membership.team.name, membership.team.get_absolute_url()))
+        led = [m.team for m in memberships if m.role == Role.TEAM_LEAD]
+        for team in led:
+            label = "Capacity" if len(led) == 1 else f"Capacity: {team.name}"
+            entries.append((label, reverse("planning:team-capacity", kwargs={"team_id": team.pk})))
+        if memberships and hasattr(user, "clinician_profile"):
+            first = memberships[0].team
+            entries.append(
+                (
+                    "My job plan",
+                    reverse("planning:plan-detail", kwargs={"team_id": first.pk, "clinician_id": user.pk}),
+                )
+            )
     if user.is_staff:
         entries.append(("Admin site", reverse("admin:index")))
     path = request.path

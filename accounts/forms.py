@@ -17,9 +17,7 @@ class NHSFormMixin:
 class LoginForm(NHSFormMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": (
-            "Enter a correct username and password. Both are case-sensitive."
-        ),
+        "invalid_login": ("Enter a correct username and password. Both are case-sensitive."),
     }
 
     def __init__(self, request=None, *args, **kwargs):

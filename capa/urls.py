@@ -9,6 +9,7 @@ admin.site.site_title = "capa admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("planning/", include("planning.urls")),
     path("admin/", admin.site.urls),
 ]
 

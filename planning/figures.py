@@ -126,6 +126,7 @@ class ClinicianQuarter:
     core_target_whole: int | None  # this quarter's share of the year's whole-number total
     absent_weeks: Fraction
     changed_by_what_if: bool
+    specific_targets: list[tuple[str, Fraction]]  # (stream name, new cases a quarter)
 
     @property
     def clinician(self) -> User:
@@ -155,6 +156,10 @@ class TeamQuarter:
     @property
     def balance_reason(self) -> str:
         return capacity.balance_reason(self.figures)
+
+    @property
+    def with_plan_count(self) -> int:
+        return sum(1 for row in self.clinicians if row.plan is not None)
 
     @property
     def without_plan(self) -> list[ClinicianQuarter]:
@@ -240,6 +245,9 @@ def team_quarter(
                 core_target_whole=whole if plan is not None else None,
                 absent_weeks=away,
                 changed_by_what_if=membership.user_id in what_if.hours,
+                specific_targets=[]
+                if figures is None
+                else [(streams[key].name, target) for key, target in figures.specific_targets.items()],
             )
         )
     referrals = referrals_for(planning, quarter, what_if)
@@ -281,3 +289,57 @@ def projection(planning: TeamPlanning, first: Quarter, what_if: WhatIf = NO_CHAN
     )
     by_quarter = {q.quarter: flow for q, flow in zip(known, flows, strict=True)}
     return [ProjectedQuarter(quarter=q.quarter, team=q, flow=by_quarter.get(q.quarter)) for q in quarters]
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """The live totals beside the job plan grid."""
+
+    total: Decimal
+    contracted: Decimal
+    figures: capacity.PlanFigures
+    streams: dict[int, SpecificStream]
+
+    @property
+    def difference(self) -> Decimal:
+        return self.total - self.contracted
+
+    @property
+    def adds_up(self) -> bool:
+        return self.total == self.contracted
+
+    @property
+    def specific_rows(self) -> list[tuple[SpecificStream, Fraction]]:
+        return [(self.streams[key], target) for key, target in self.figures.specific_targets.items()]
+
+
+def plan_preview(
+    *,
+    hours: dict[tuple[str, int | None], Decimal],
+    contracted_hours: Decimal,
+    settings: PlanningSettings,
+    streams: list[SpecificStream],
+    choice_pattern: str,
+) -> PlanPreview:
+    """What a week of hours (as typed, not yet saved) adds up to and gives in a quarter. Negative
+    hours count as 0 in the targets; the form says what is wrong with them."""
+    usable = {key: max(value, Decimal(0)) for key, value in hours.items()}
+    by_stream = {stream.pk: stream for stream in streams}
+    specific = {stream: value for (activity, stream), value in usable.items() if stream in by_stream}
+    choice = usable.get((Activity.CHOICE, None), Decimal(0))
+    core = usable.get((Activity.CORE, None), Decimal(0))
+    try:
+        pattern = capacity.ChoicePattern(choice_pattern)
+    except ValueError:
+        pattern = capacity.ChoicePattern.SESSIONS
+    total = sum(hours.values(), Decimal(0))
+    plan = capacity.plan_figures(
+        choice_hours=choice,
+        core_hours=core,
+        specific_hours=specific,
+        other_hours=sum(usable.values(), Decimal(0)) - choice - core - sum(specific.values(), Decimal(0)),
+        streams=streams_of(streams),
+        constants=constants_of(settings),
+        choice_pattern=pattern,
+    )
+    return PlanPreview(total=total, contracted=contracted_hours, figures=plan, streams=by_stream)

@@ -76,7 +76,9 @@ def team_planning(teams: Iterable[Team]) -> dict[int, TeamPlanning]:
     for plan in (
         JobPlan.objects.filter(team_id__in=team_ids, status=PlanStatus.AGREED)
         .select_related("agreed_by")
-        .prefetch_related(Prefetch("lines", queryset=JobPlanLine.objects.order_by("pk")))
+        .prefetch_related(
+            Prefetch("lines", queryset=JobPlanLine.objects.select_related("specific_stream").order_by("pk"))
+        )
         .order_by("-effective_from")
     ):
         plans[plan.team_id, plan.clinician_id].append(plan)
@@ -120,3 +122,8 @@ def team_members_with_profiles(team: Team) -> QuerySet[Membership]:
         .select_related("user__clinician_profile")
         .order_by("user__last_name", "user__first_name")
     )
+
+
+def planning_settings(team: Team) -> PlanningSettings:
+    """The team's settings, or DOMAIN.md's defaults (unsaved) if nobody has changed them."""
+    return PlanningSettings.objects.filter(team=team).first() or PlanningSettings(team=team)

@@ -7,11 +7,13 @@ app_name = "planning"
 urlpatterns = [
     path("", views.organisation_capacity, name="organisation-capacity"),
     path("teams/<int:team_id>/capacity/", views.team_capacity, name="team-capacity"),
-    path("teams/<int:team_id>/referrals/", views.referrals, name="referrals-edit"),
+    path("teams/<int:team_id>/referrals/", views.referrals_edit, name="referrals-edit"),
     path("teams/<int:team_id>/clinicians/<int:clinician_id>/plan/", views.plan_detail, name="plan-detail"),
     path("teams/<int:team_id>/clinicians/<int:clinician_id>/plan/edit/", views.plan_edit, name="plan-edit"),
     path(
-        "teams/<int:team_id>/clinicians/<int:clinician_id>/plan/totals/", views.plan_totals, name="plan-totals"
+        "teams/<int:team_id>/clinicians/<int:clinician_id>/plan/totals/",
+        views.plan_totals,
+        name="plan-totals",
     ),
     path("teams/<int:team_id>/plans/<int:plan_id>/agree/", views.plan_agree, name="plan-agree"),
     path("teams/<int:team_id>/plans/import/", views_files.plans_import, name="plans-import"),

@@ -138,6 +138,8 @@ def _form_errors(form) -> list[tuple[str, str]]:
         return errors
     visible = form.visible_fields()
     fallback = f"#{first_input_id(visible[0])}" if visible else "#maincontent"
+    # A form may point its own errors elsewhere, e.g. a plan that does not add up at its grid.
+    fallback = getattr(form, "non_field_errors_link", None) or fallback
     errors = [(str(message), fallback) for message in form.non_field_errors()]
     errors.extend((str(message), fallback) for field in form.hidden_fields() for message in field.errors)
     for field in visible:

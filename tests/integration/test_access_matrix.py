@@ -20,7 +20,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import DEMO_PASSWORD, SkillFactory, VenueFactory
+from tests.factories import (
+    DEMO_PASSWORD,
+    AbsenceFactory,
+    JobPlanFactory,
+    JobPlanLineFactory,
+    PlanningSettingsFactory,
+    ReferralRateFactory,
+    SkillFactory,
+    SpecificStreamFactory,
+    VenueFactory,
+)
 
 PERSONAS = ("anonymous", "clinician", "team_lead", "admin", "outsider")
 
@@ -53,7 +63,86 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk},
     ),
+    # Planning. Capacity: the team's leads and admins. Job plans are written by the team's leads
+    # only; a clinician reads their own plan (a colleague's is 403).
+    "planning:organisation-capacity": Row(
+        anonymous=302, clinician=403, team_lead=403, admin=200, outsider=403
+    ),
+    "planning:team-capacity": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "planning:referrals-edit": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "planning:plan-detail": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "planning:plan-edit": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "planning:plan-totals": Row(  # POST only (htmx)
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "planning:plan-agree": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "plan_id": world["plan"].pk},
+    ),
+    "planning:plans-import": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "planning:plans-export": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "file_format": "xlsx"},
+    ),
 }
+
+
+def team_id(world: dict) -> dict:
+    return {"team_id": world["team"].pk}
+
+
+def plan_of(world: dict) -> dict:
+    """The clinician persona's own plan."""
+    return {"team_id": world["team"].pk, "clinician_id": world["users"]["clinician"].pk}
+
 
 # The Django admin site is for staff only (the admin persona). Rather than a row per model page,
 # one rule covers every pattern in the "admin" namespace: everyone else is sent to the admin log-in,
@@ -74,6 +163,9 @@ ADMIN_EXCEPTIONS: dict[str, Row] = {
     "admin:axes_accessfailurelog_add": NEVER_BY_HAND,
     "admin:pghistory_events_add": NEVER_BY_HAND,
     "admin:pghistory_events_delete": NEVER_BY_HAND,
+    # Job plans change by a new version through capa's editor, never by hand in the admin.
+    "admin:planning_jobplan_add": NEVER_BY_HAND,
+    "admin:planning_jobplan_delete": NEVER_BY_HAND,
 }
 
 
@@ -104,8 +196,11 @@ def url_names(resolvers=None, namespace: str = "", prefix: str = "") -> Iterator
 
 @pytest.fixture
 def world(team, other_team, choice_clinician, team_lead, admin, outsider):
+    plan = JobPlanFactory(team=team, clinician=choice_clinician, agreed=True)
+    JobPlanLineFactory(plan=plan)
     return {
         "team": team,
+        "plan": plan,
         "other_team": other_team,
         "users": {
             "clinician": choice_clinician,
@@ -177,6 +272,16 @@ def _an_instance_of(model, world):
         "skill": lambda: SkillFactory(organisation=world["team"].organisation),
         "venue": lambda: VenueFactory(team=world["team"]),
         "group": lambda: model.objects.get_or_create(name="Schedulers")[0],
+        # Opened once per persona: made the first time, found after.
+        "planningsettings": lambda: PlanningSettingsFactory(team=world["team"]),
+        "specificstream": lambda: model.objects.first() or SpecificStreamFactory(team=world["team"]),
+        "absence": lambda: (
+            model.objects.first() or AbsenceFactory(team=world["team"], clinician=world["users"]["clinician"])
+        ),
+        "referralrate": lambda: (
+            model.objects.first()
+            or ReferralRateFactory(team=world["team"], entered_by=world["users"]["team_lead"])
+        ),
     }
     if model._meta.app_label == "axes":  # the lockout records: made by logging in, then failing to
         Client().post(reverse("accounts:login"), {"username": "otto.outsider", "password": DEMO_PASSWORD})
