@@ -1,0 +1,89 @@
+"""Which plan, absence and referral figure apply to which quarter, and whole numbers over a year."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from planning import figures, queries
+from planning.models import Activity
+from planning.quarters import Quarter
+from tests.factories import (
+    AbsenceFactory,
+    ClinicianProfileFactory,
+    JobPlanFactory,
+    JobPlanLineFactory,
+    MembershipFactory,
+    ReferralRateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+Q1_2027 = Quarter(2027, 1)  # April to June 2027
+
+
+def clinician_with_core_hours(team, hours: str, *, effective_from: date = Q1_2027.start, version: int = 1):
+    membership = MembershipFactory(team=team)
+    ClinicianProfileFactory(user=membership.user)
+    add_plan(team, membership.user, hours, effective_from=effective_from, version=version)
+    return membership.user
+
+
+def add_plan(team, clinician, hours: str, *, effective_from: date, version: int):
+    plan = JobPlanFactory(
+        team=team, clinician=clinician, agreed=True, effective_from=effective_from, version=version
+    )
+    JobPlanLineFactory(plan=plan, activity=Activity.CORE, hours_per_week=Decimal(hours))
+    JobPlanLineFactory(plan=plan, activity=Activity.OTHER, hours_per_week=Decimal("37.5") - Decimal(hours))
+    return plan
+
+
+def test_11_core_hours_give_9_9_10_10_over_the_year(team):
+    clinician_with_core_hours(team, "11")
+    planning = queries.one_team_planning(team)
+    whole = [
+        figures.team_quarter(planning, quarter).clinicians[0].core_target_whole
+        for quarter in Q1_2027.following(4)
+    ]
+    assert whole == [9, 9, 10, 10]
+
+
+def test_the_plan_in_force_is_the_latest_agreed_one_starting_on_or_before_the_quarter(team):
+    clinician = clinician_with_core_hours(team, "10.5")
+    add_plan(team, clinician, "7", effective_from=Quarter(2027, 3).start, version=2)
+    planning = queries.one_team_planning(team)
+    targets = [figures.team_quarter(planning, q).figures.core_targets_total for q in Q1_2027.following(4)]
+    assert targets == [9, 9, 6, 6]
+    assert figures.team_quarter(planning, Quarter(2026, 4)).clinicians[0].plan is None
+
+
+def test_absence_scales_the_target_of_the_quarter_it_falls_in(team):
+    clinician = clinician_with_core_hours(team, "10.5")
+    AbsenceFactory(team=team, clinician=clinician, starts_on=date(2027, 4, 1), ends_on=date(2027, 5, 12))
+    planning = queries.one_team_planning(team)
+    row = figures.team_quarter(planning, Q1_2027).clinicians[0]
+    assert row.absent_weeks == 6  # 1 April to 12 May: 42 days
+    assert row.figures.core_target == Fraction(63, 13)  # 9 x (13 - 6) / 13
+
+
+def test_referrals_are_carried_over_from_the_last_quarter_entered_and_say_so(team, team_lead):
+    ReferralRateFactory(
+        team=team, quarter_start=Q1_2027.start, referrals_per_week=Decimal("4"), entered_by=team_lead
+    )
+    planning = queries.one_team_planning(team)
+    assert figures.referrals_for(planning, Q1_2027).source == "entered for this quarter"
+    later = figures.referrals_for(planning, Quarter(2027, 3))
+    assert (later.per_week, later.source) == (Decimal("4"), "carried over from 2027-Q1")
+    assert figures.referrals_for(planning, Quarter(2026, 4)).per_week is None
+
+
+def test_a_what_if_changes_only_the_figures_not_the_plans(team):
+    clinician = clinician_with_core_hours(team, "10.5")
+    planning = queries.one_team_planning(team)
+    what_if = figures.WhatIf(hours={clinician.pk: {"core": Decimal("14")}}, referrals_per_week=Decimal("1"))
+    row = figures.team_quarter(planning, Q1_2027, what_if)
+    assert row.figures.core_targets_total == 12
+    assert row.clinicians[0].changed_by_what_if
+    assert figures.team_quarter(planning, Q1_2027).figures.core_targets_total == 9
