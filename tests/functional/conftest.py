@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
-EXPECTED_STATUS_MESSAGE = re.compile(r"Failed to load resource: the server responded with a status of 40[0349]")
+EXPECTED_STATUS_MESSAGE = re.compile(
+    r"Failed to load resource: the server responded with a status of 40[0349]"
+)
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 

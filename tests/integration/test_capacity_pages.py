@@ -28,7 +28,9 @@ def this_quarter() -> Quarter:
     return Quarter.containing(timezone.localdate())
 
 
-def agreed_plan(clinician, team, *, core: str, other: str, choice: str = "0", effective_from: date | None = None):
+def agreed_plan(
+    clinician, team, *, core: str, other: str, choice: str = "0", effective_from: date | None = None
+):
     plan = JobPlanFactory(
         clinician=clinician,
         team=team,
