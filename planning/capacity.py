@@ -226,15 +226,17 @@ def balance_status(ratio: Fraction | None, *, low: Number = 8, high: Number = 9)
     return Balance.IN_BALANCE
 
 
-# --- 8. Share of clinical time in Choice + Core ------------------------------------------------
+# --- 8. Share of time in Choice + Core ---------------------------------------------------------
 
 
-def choice_core_share(*, choice_hours: Number, core_hours: Number, clinical_hours: Number) -> Fraction | None:
-    """The share of all clinical time spent in Choice and Core Partnership (teams manage 30-40%)."""
-    clinical = exact(clinical_hours)
-    if clinical <= 0:
+def choice_core_share(*, choice_hours: Number, core_hours: Number, planned_hours: Number) -> Fraction | None:
+    """The share of the team's planned week spent in Choice and Core Partnership (teams manage
+    30-40%; rule 9's "30% of time" is of the whole week, not of clinical time alone, which with
+    Specific work added is usually 70% or more Choice + Core)."""
+    planned = exact(planned_hours)
+    if planned <= 0:
         return None
-    return (exact(choice_hours) + exact(core_hours)) / clinical
+    return (exact(choice_hours) + exact(core_hours)) / planned
 
 
 def share_is_usual(
@@ -484,7 +486,7 @@ def team_figures(
     share = choice_core_share(
         choice_hours=sum((p.choice_hours for p in plans), Fraction(0)),
         core_hours=sum((p.core_hours for p in plans), Fraction(0)),
-        clinical_hours=sum((p.clinical_hours for p in plans), Fraction(0)),
+        planned_hours=sum((p.total_hours for p in plans), Fraction(0)),
     )
     return TeamFigures(
         core_targets_total=core_total,

@@ -1,10 +1,33 @@
 from __future__ import annotations
 
-import pytest
-from django.core.management import call_command
+from datetime import date
+from decimal import Decimal
 
-from accounts.demo import DEMO_PASSWORD, seed_demo
-from accounts.models import ClinicianProfile, ClinicianSkill, Membership, Role, Skill, Team, User, Venue
+import pghistory.models
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.demo import DEMO_PASSWORD, TEAMS, seed_demo, username_for
+from accounts.models import (
+    ClinicianProfile,
+    ClinicianSkill,
+    Membership,
+    Role,
+    Skill,
+    SkillLevel,
+    Team,
+    User,
+    Venue,
+)
+from planning import job_plans
+from planning.capacity import Balance
+from planning.demo import PLANNING, seed_planning_demo
+from planning.figures import team_quarter
+from planning.models import Absence, Activity, JobPlan, JobPlanLine, PlanStatus, ReferralRate
+from planning.quarters import Quarter
+from planning.queries import one_team_planning
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +85,154 @@ def test_seeding_twice_changes_nothing_and_keeps_a_changed_password(capsys):
     assert snapshot() == first
     assert User.objects.get(username="priya.shah").check_password("her-own-new-password-1")
     assert "priya.shah" in capsys.readouterr().out
+
+
+def demo_team_quarter(name: str, quarter: Quarter):
+    return team_quarter(one_team_planning(Team.objects.get(name=name)), quarter)
+
+
+def this_quarter() -> Quarter:
+    return Quarter.containing(timezone.localdate(), start_month=4)
+
+
+def planning_events() -> int:
+    return sum(
+        model.objects.count()
+        for model in apps.get_app_config("planning").get_models()
+        if issubclass(model, pghistory.models.Event)
+    )
+
+
+def test_every_demo_clinician_has_one_agreed_plan_in_force_that_adds_up_to_their_hours(capsys):
+    call_command("seed_demo")
+    quarter = this_quarter()
+    people = [username_for(*person[:2]) for team in TEAMS for person in [team.lead, *team.clinicians]]
+
+    for username in people:
+        clinician = User.objects.select_related("clinician_profile").get(username=username)
+        agreed = JobPlan.objects.filter(clinician=clinician, status=PlanStatus.AGREED)
+        assert agreed.count() == 1, username
+        in_force = job_plans.plan_in_force(
+            clinician=clinician, team=agreed.get().team, quarter_start=quarter.start
+        )
+        assert in_force == agreed.get()
+        assert in_force.effective_from == Quarter(quarter.year, 1).start
+        week = job_plans.plan_hours(in_force)
+        assert sum(week.values()) == clinician.clinician_profile.contracted_hours_per_week, username
+        assert Decimal("7") <= week[Activity.CORE, None] <= Decimal("14"), username
+    for team in TEAMS:
+        rows = demo_team_quarter(team.name, quarter).clinicians
+        assert len(rows) == len(team.clinicians) + 1
+        assert all(row.plan is not None for row in rows)
+
+
+def test_specific_work_is_planned_only_by_clinicians_who_hold_the_streams_advanced_skill():
+    seed_demo()
+    seed_planning_demo(today=timezone.localdate())
+    streams = {stream.name: stream for team in PLANNING.values() for stream in team.streams}
+    lines = JobPlanLine.objects.filter(plan__status=PlanStatus.AGREED, activity=Activity.SPECIFIC)
+    assert lines.count() >= 12
+    for line in lines.select_related("plan__clinician", "specific_stream"):
+        held = ClinicianSkill.objects.filter(
+            profile__user=line.plan.clinician,
+            skill__level=SkillLevel.ADVANCED,
+            skill__name__in=streams[line.specific_stream.name].skills,
+        )
+        assert held.exists(), (line.plan.clinician, line.specific_stream)
+
+
+def test_coastal_is_out_of_balance_while_riverside_and_hillside_are_in_balance(capsys):
+    call_command("seed_demo")
+    quarter = this_quarter()
+    riverside = demo_team_quarter("Riverside CAMHS", quarter)
+    hillside = demo_team_quarter("Hillside CAMHS", quarter)
+    coastal = demo_team_quarter("Coastal CAMHS", quarter)
+
+    assert riverside.figures.balance == Balance.IN_BALANCE
+    assert hillside.figures.balance == Balance.IN_BALANCE
+    assert coastal.figures.balance == Balance.INTERNAL_WAIT
+    assert coastal.figures.ratio < 7  # well below 8, not a rounding accident
+    assert coastal.figures.choice.is_enough  # families get to Choice quickly, then wait for Core
+    out = capsys.readouterr().out
+    assert "Coastal CAMHS: An internal wait will build (ratio 6.2)" in out
+    assert "Riverside CAMHS: In balance" in out
+    assert "Hillside CAMHS: In balance" in out
+
+
+@pytest.mark.parametrize(
+    "today",
+    [date(2026, 4, 1), date(2026, 8, 15), date(2026, 12, 31), date(2027, 3, 31)],
+    ids=["first day of the year", "Q2", "last day of Q3", "last day of the year"],
+)
+def test_hillside_maternity_leave_scales_next_quarter_and_the_balance_holds_in_any_quarter(today):
+    seed_demo()
+    seed_planning_demo(today=today)
+    quarter = Quarter.containing(today)
+    absence = Absence.objects.get(team__name="Hillside CAMHS")
+    assert quarter.next().start < absence.starts_on <= quarter.next().end
+
+    for when in (quarter, quarter.next()):
+        hillside = demo_team_quarter("Hillside CAMHS", when)
+        away = {row.clinician.username: row.absent_weeks for row in hillside.clinicians}
+        assert (away["megan.price"] > 0) == (when == quarter.next())
+        assert hillside.figures.balance == Balance.IN_BALANCE, when
+        assert demo_team_quarter("Riverside CAMHS", when).figures.balance == Balance.IN_BALANCE, when
+        assert demo_team_quarter("Coastal CAMHS", when).figures.balance == Balance.INTERNAL_WAIT, when
+    lead = User.objects.get(username="mark.ellis")
+    assert set(
+        ReferralRate.objects.filter(team__name="Hillside CAMHS").values_list("quarter_start", "entered_by")
+    ) == {
+        (quarter.start, lead.pk),
+        (quarter.next().start, lead.pk),
+    }
+
+
+# Not inside a test transaction: the command must work where `save_plan` and `agree_plan` really
+# are durable, as under `make run`.
+@pytest.mark.django_db(transaction=True)
+def test_seeding_twice_saves_no_new_plan_versions_and_writes_nothing(capsys):
+    call_command("seed_demo")
+    plans = sorted(JobPlan.objects.values_list("pk", "version", "status"))
+    events = planning_events()
+
+    call_command("seed_demo")
+    assert sorted(JobPlan.objects.values_list("pk", "version", "status")) == plans
+    assert planning_events() == events
+
+
+def test_a_plan_changed_by_hand_is_put_back_as_a_new_agreed_version():
+    today = timezone.localdate()
+    seed_demo()
+    seed_planning_demo(today=today)
+    tom, lead = User.objects.get(username="tom.baker"), User.objects.get(username="priya.shah")
+    demo_plan = JobPlan.objects.get(clinician=tom, status=PlanStatus.AGREED)
+    week = job_plans.plan_hours(demo_plan)
+    week[Activity.CORE, None] -= 1
+    week[Activity.BIG_ADMIN, None] += 1
+    changed = job_plans.save_plan(
+        clinician=tom, team=demo_plan.team, effective_from=demo_plan.effective_from, hours=week, by=lead
+    )
+    job_plans.agree_plan(plan=changed, by=lead)
+
+    seed_planning_demo(today=today)
+    assert list(JobPlan.objects.filter(clinician=tom).values_list("version", "status")) == [
+        (3, PlanStatus.AGREED),
+        (2, PlanStatus.SUPERSEDED),
+        (1, PlanStatus.SUPERSEDED),
+    ]
+    assert job_plans.plan_hours(JobPlan.objects.get(clinician=tom, version=3)) == job_plans.plan_hours(
+        demo_plan
+    )
+
+
+def test_a_new_financial_year_gets_new_plans_and_keeps_last_years():
+    seed_demo()
+    seed_planning_demo(today=date(2026, 11, 1))
+    seed_planning_demo(today=date(2027, 5, 1))
+    seed_planning_demo(today=date(2027, 5, 2))
+
+    tom = User.objects.get(username="tom.baker")
+    assert list(JobPlan.objects.filter(clinician=tom).values_list("effective_from", "status")) == [
+        (date(2027, 4, 1), PlanStatus.AGREED),
+        (date(2026, 4, 1), PlanStatus.AGREED),
+    ]

@@ -103,12 +103,12 @@ def test_core_capacity_needed_and_the_balance_ratio():
     )
 
 
-def test_choice_and_core_share_of_clinical_time():
-    share = c.choice_core_share(choice_hours=3, core_hours=9, clinical_hours=35)
+def test_choice_and_core_share_of_the_planned_week():
+    share = c.choice_core_share(choice_hours=3, core_hours=9, planned_hours=35)
     assert share == Fraction(12, 35)
     assert c.share_is_usual(share)
-    assert not c.share_is_usual(c.choice_core_share(choice_hours=0, core_hours=7, clinical_hours=35))
-    assert c.choice_core_share(choice_hours=0, core_hours=0, clinical_hours=0) is None
+    assert not c.share_is_usual(c.choice_core_share(choice_hours=0, core_hours=7, planned_hours=35))
+    assert c.choice_core_share(choice_hours=0, core_hours=0, planned_hours=0) is None
 
 
 def test_rules_of_thumb():

@@ -24,21 +24,21 @@ def test_leaving_for_good_runs_to_the_end_of_the_quarter():
     assert weeks == 4  # 4 to 31 March
 
 
-def plan(core_target, *, choice=0, core_hours=0, choice_hours=0, clinical_hours=0):
+def plan(core_target, *, choice=0, core_hours=0, choice_hours=0, total_hours=0):
     return capacity.PlanFigures(
         choice_appointments_per_week=Fraction(choice),
         core_target=Fraction(core_target),
         specific_targets={},
         choice_hours=Fraction(choice_hours),
         core_hours=Fraction(core_hours),
-        clinical_hours=Fraction(clinical_hours),
-        total_hours=Fraction(clinical_hours),
+        clinical_hours=Fraction(core_hours + choice_hours),
+        total_hours=Fraction(total_hours),
     )
 
 
 def test_a_team_short_of_core_capacity_is_told_an_internal_wait_will_build_and_why():
     figures = capacity.team_figures(
-        plans=[plan(9, choice=2, core_hours=10.5, choice_hours=3.5, clinical_hours=28), plan(6, choice=2)],
+        plans=[plan(9, choice=2, core_hours=10.5, choice_hours=3.5, total_hours=37.5), plan(6, choice=2)],
         referrals_per_week=2,
         transfer_rate=Fraction(66, 100),
     )
@@ -48,6 +48,8 @@ def test_a_team_short_of_core_capacity_is_told_an_internal_wait_will_build_and_w
     assert figures.balance == capacity.Balance.INTERNAL_WAIT
     assert figures.choice.appointments_per_week == 4
     assert figures.choice.is_enough
+    assert figures.choice_core_share == Fraction(14, 1) / Fraction(75, 2)  # 14 of 37.5 hours: 37%
+    assert figures.share_is_usual
     reason = capacity.balance_reason(figures)
     assert "7.5 per weekly referral, where 8 to 9 is in balance" in reason
     assert "2.2 short a quarter" in reason

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from accounts.demo import DEMO_PASSWORD, seed_demo
+from planning import capacity
+from planning.demo import demo_balances, seed_planning_demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo trust and its job planning (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        # Two steps, not one transaction: job plans are written by durable domain functions.
+        logins = seed_demo()
+        today = timezone.localdate()
+        seed_planning_demo(today=today)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data is ready. Demo logins (password for all: {DEMO_PASSWORD}):")
+        )
+        for login in logins:
+            self.stdout.write(f"  {login.username:<18} {login.role:<30} {login.where}")
+        self.stdout.write("Team balance this quarter:")
+        for team, quarter in demo_balances(today=today):
+            ratio = quarter.figures.ratio
+            said = "" if ratio is None else f" (ratio {capacity.one_decimal(ratio)})"
+            self.stdout.write(f"  {team.name}: {quarter.balance_words}{said}")
