@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Team
+from capa.templatetags.nhsuk import hours as hours_text
 from planning import capacity, charts, figures, job_plans, queries, referrals
 from planning.forms import JobPlanForm, ReferralRateForm, WhatIfForm, initial_from_hours, quarter_choices
 from planning.models import JobPlan
@@ -88,14 +89,14 @@ def _current_hours(team_quarter: figures.TeamQuarter) -> dict[int, dict[str, obj
 
 
 def _what_if_initial(team_quarter: figures.TeamQuarter) -> dict[str, object]:
+    """The what-if boxes start from the plans and figures in force, written as people write them."""
     initial: dict[str, object] = {
-        "referrals_per_week": team_quarter.referrals.per_week,
-        "transfer_rate": team_quarter.figures.transfer_rate * 100,
+        "referrals_per_week": hours_text(team_quarter.referrals.per_week),
+        "transfer_rate": capacity.one_decimal(team_quarter.figures.transfer_rate * 100),
     }
     for clinician_id, hours in _current_hours(team_quarter).items():
-        initial[f"choice_{clinician_id}"] = hours["choice"]
-        initial[f"core_{clinician_id}"] = hours["core"]
-    initial["transfer_rate"] = capacity.one_decimal(team_quarter.figures.transfer_rate * 100)
+        initial[f"choice_{clinician_id}"] = hours_text(hours["choice"])
+        initial[f"core_{clinician_id}"] = hours_text(hours["core"])
     return initial
 
 
