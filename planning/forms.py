@@ -10,8 +10,9 @@ from django import forms
 from accounts.forms import NHSFormMixin
 from accounts.models import User
 from capa.templatetags.nhsuk import hours as hours_text
+from capa.widgets import ERROR_PARTS, PARTS, UKDateField
 from planning import job_plans
-from planning.models import HOURS_IN_A_WEEK, Activity, ChoicePattern, SpecificStream
+from planning.models import HOURS_IN_A_WEEK, AbsenceKind, Activity, ChoicePattern, SpecificStream
 from planning.quarters import Quarter
 
 HOURS_MESSAGES = {
@@ -259,3 +260,39 @@ def _fits_in_a_week(value: Decimal | None) -> None:
         raise forms.ValidationError(job_plans.MESSAGES["negative"], code="negative")
     if value > HOURS_IN_A_WEEK:
         raise forms.ValidationError(job_plans.MESSAGES["absurd"].format(limit=HOURS_IN_A_WEEK), code="absurd")
+
+
+class AbsenceForm(NHSFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind of absence",
+        choices=AbsenceKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the kind of absence"},
+    )
+    starts_on = UKDateField(
+        label="First day away",
+        help_text="For example, 15 3 2027",
+        error_messages={"required": "Enter the first day away"},
+    )
+    ends_on = UKDateField(
+        label="Last day away (optional)",
+        required=False,
+        help_text="Leave empty when the clinician is leaving for good or the end is not known.",
+    )
+    notes = forms.CharField(
+        label="Notes (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error(
+                "ends_on",
+                forms.ValidationError(
+                    "The last day must be on or after the first day",
+                    code="before_start",
+                    params={ERROR_PARTS: PARTS},
+                ),
+            )
+        return cleaned

@@ -16,6 +16,14 @@ urlpatterns = [
         name="plan-totals",
     ),
     path("teams/<int:team_id>/plans/<int:plan_id>/agree/", views.plan_agree, name="plan-agree"),
+    path(
+        "teams/<int:team_id>/clinicians/<int:clinician_id>/absences/new/",
+        views.absence_add,
+        name="absence-add",
+    ),
+    path(
+        "teams/<int:team_id>/absences/<int:absence_id>/remove/", views.absence_remove, name="absence-remove"
+    ),
     path("teams/<int:team_id>/plans/import/", views_files.plans_import, name="plans-import"),
     path("teams/<int:team_id>/plans/export.<str:file_format>", views_files.plans_export, name="plans-export"),
 ]

@@ -16,9 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import access
 from accounts.models import Team
 from capa.templatetags.nhsuk import hours as hours_text
-from planning import capacity, charts, figures, job_plans, queries, referrals
-from planning.forms import JobPlanForm, ReferralRateForm, WhatIfForm, initial_from_hours, quarter_choices
-from planning.models import JobPlan
+from capa.templatetags.nhsuk import uk_date
+from planning import absences, capacity, charts, figures, job_plans, queries, referrals
+from planning.forms import (
+    AbsenceForm,
+    JobPlanForm,
+    ReferralRateForm,
+    WhatIfForm,
+    initial_from_hours,
+    quarter_choices,
+)
+from planning.models import Absence, JobPlan
 from planning.quarters import Quarter
 
 EDITABLE_QUARTERS = 6  # this quarter and the next five can be planned
@@ -163,6 +171,7 @@ def plan_detail(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRe
             "in_force": list(rows.items()),
             "versions": queries.plan_versions(clinician=clinician, team=team),
             "can_plan": access.leads_team(request.user, team),
+            "absences": planning.absences.get(clinician.pk, []),
             "last_quarter_plan": figures.plan_in_force(
                 planning.agreed_plans.get(clinician.pk, []), quarter.previous()
             ),
@@ -274,3 +283,47 @@ def _totals(team: Team, form: JobPlanForm) -> figures.PlanPreview:
         streams=form.streams,
         choice_pattern=pattern or "",
     )
+
+
+# --- Absence beyond normal leave -----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def absence_add(request: HttpRequest, team_id: int, clinician_id: int) -> HttpResponse:
+    team = access.get_team_for_job_planning(request.user, team_id)
+    clinician = access.get_clinician_in_team(team, clinician_id)
+    form = AbsenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            absences.record_absence(
+                clinician=clinician,
+                team=team,
+                kind=form.cleaned_data["kind"],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+                notes=form.cleaned_data["notes"],
+                by=request.user,
+            )
+        except absences.AbsenceError as problem:
+            form.add_error(problem.field, problem.message)
+        else:
+            messages.success(request, f"The absence is recorded; {clinician}'s targets are scaled for it.")
+            return redirect("planning:plan-detail", team_id=team.pk, clinician_id=clinician.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "planning/absence_add.html",
+        {"team": team, "clinician": clinician, "form": form},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def absence_remove(request: HttpRequest, team_id: int, absence_id: int) -> HttpResponse:
+    team = access.get_team_for_job_planning(request.user, team_id)
+    absence = get_object_or_404(Absence.objects.select_related("clinician"), pk=absence_id, team=team)
+    absences.remove_absence(absence=absence, by=request.user)
+    messages.success(request, f"The absence from {uk_date(absence.starts_on)} is removed.")
+    return redirect("planning:plan-detail", team_id=team.pk, clinician_id=absence.clinician_id)

@@ -116,6 +116,22 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "plan_id": world["plan"].pk},
     ),
+    "planning:absence-add": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "planning:absence-remove": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "absence_id": 1},
+    ),
     "planning:plans-import": Row(
         anonymous=302,
         clinician=403,

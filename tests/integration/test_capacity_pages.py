@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -261,3 +261,48 @@ def test_the_organisation_overview_makes_the_same_queries_for_3_and_30_teams(cli
         team = TeamFactory(organisation=organisation)
         agreed_plan(a_clinician(team), team, core="10.5", other="27")
     assert queries_for(client, url) == with_3
+
+
+def test_a_lead_records_an_absence_and_the_target_is_scaled(client, team, team_lead):
+    from planning.models import Absence
+
+    clinician = a_clinician(team)
+    quarter = this_quarter()
+    agreed_plan(clinician, team, core="10.5", other="27")
+    client.force_login(team_lead)
+    url = reverse("planning:absence-add", args=[team.pk, clinician.pk])
+    start = quarter.start
+
+    bad = client.post(
+        url,
+        {
+            "kind": "maternity",
+            "starts_on_day": "31",
+            "starts_on_month": "2",
+            "starts_on_year": "2027",
+        },
+    )
+    assert bad.status_code == 400
+    assert "Date must be a real date" in bad.content.decode()
+    assert not Absence.objects.exists()
+
+    end = start + timedelta(days=11)  # the first 12 days of the quarter, both ends included
+    client.post(
+        url,
+        {
+            "kind": "long_sickness",
+            "starts_on_day": start.day,
+            "starts_on_month": start.month,
+            "starts_on_year": start.year,
+            "ends_on_day": end.day,
+            "ends_on_month": end.month,
+            "ends_on_year": end.year,
+        },
+    )
+    absence = Absence.objects.get(clinician=clinician)
+    page = client.get(reverse("planning:plan-detail", args=[team.pk, clinician.pk])).content.decode()
+    assert "after 1.7 weeks of absence" in page  # 12 days / 7; 9 x (13 - 12/7) / 13 = 7.8
+    assert "7.8 from the plan" in page
+
+    client.post(reverse("planning:absence-remove", args=[team.pk, absence.pk]))
+    assert not Absence.objects.exists()
