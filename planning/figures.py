@@ -189,47 +189,78 @@ def _clinician_figures(
     constants: capacity.Constants,
     streams: dict[int, capacity.Stream],
     what_if: WhatIf,
+    memo: dict,
 ) -> tuple[JobPlan | None, Week | None, capacity.PlanFigures | None, Fraction]:
     clinician_id = membership.user_id
     plan = plan_in_force(planning.agreed_plans.get(clinician_id, []), quarter)
-    away = capacity.absent_weeks(
-        periods=[(a.starts_on, a.ends_on) for a in planning.absences.get(clinician_id, [])],
-        first_day=quarter.start,
-        last_day=quarter.end,
+    periods = planning.absences.get(clinician_id)
+    away = (
+        capacity.absent_weeks(
+            periods=[(a.starts_on, a.ends_on) for a in periods], first_day=quarter.start, last_day=quarter.end
+        )
+        if periods
+        else Fraction(0)
     )
     if plan is None:
         return None, None, None, away
-    week = apply_what_if(week_of(plan, active_streams=streams), what_if.hours.get(clinician_id))
-    figures = capacity.plan_figures(
-        choice_hours=week.choice,
-        core_hours=week.core,
-        specific_hours=week.specific,
-        other_hours=week.other,
-        streams=streams,
-        constants=constants,
-        choice_pattern=capacity.ChoicePattern(week.choice_pattern or ChoicePattern.SESSIONS),
-        extra_absent_weeks=away,
-    )
+    # The same plan with the same absence gives the same figures in every quarter: work them out once.
+    key = ("plan", plan.pk, away)
+    if key not in memo:
+        week = apply_what_if(week_of(plan, active_streams=streams), what_if.hours.get(clinician_id))
+        memo[key] = (
+            week,
+            capacity.plan_figures(
+                choice_hours=week.choice,
+                core_hours=week.core,
+                specific_hours=week.specific,
+                other_hours=week.other,
+                streams=streams,
+                constants=constants,
+                choice_pattern=capacity.ChoicePattern(week.choice_pattern or ChoicePattern.SESSIONS),
+                extra_absent_weeks=away,
+            ),
+        )
+    week, figures = memo[key]
     return plan, week, figures, away
 
 
 def team_quarter(
-    planning: TeamPlanning, quarter: Quarter, what_if: WhatIf = NO_CHANGE, *, _memo: dict | None = None
+    planning: TeamPlanning,
+    quarter: Quarter,
+    what_if: WhatIf = NO_CHANGE,
+    *,
+    whole_numbers: bool = True,
+    memo: dict | None = None,
 ) -> TeamQuarter:
     """The team's figures for a quarter. Whole-number Core targets are this quarter's share of the
-    financial year's total, so that the four quarters keep the year's rounded sum."""
+    financial year's total, so that the four quarters keep the year's rounded sum; pages that show
+    only the exact figures ask for `whole_numbers=False` and skip the rest of the year.
+
+    `memo` may be shared between calls with the same planning and what-if (a page showing several
+    quarters), so each clinician's figures for a quarter are worked out once."""
     constants = constants_of(planning.settings)
     streams = streams_of(planning.streams)
     year = [Quarter(quarter.year, number, quarter.start_month) for number in range(1, 5)]
-    memo = {} if _memo is None else _memo  # (clinician, quarter) -> figures, shared by a projection
+    if not whole_numbers:
+        year = [quarter if q == quarter else None for q in year]
+    memo = {} if memo is None else memo
     rows = []
     for membership in planning.members:
         in_year = []
         for each in year:
+            if each is None:
+                in_year.append((None, None, None, Fraction(0)))
+                continue
             key = (membership.user_id, each)
             if key not in memo:
                 memo[key] = _clinician_figures(
-                    planning, membership, each, constants=constants, streams=streams, what_if=what_if
+                    planning,
+                    membership,
+                    each,
+                    constants=constants,
+                    streams=streams,
+                    what_if=what_if,
+                    memo=memo,
                 )
             in_year.append(memo[key])
         plan, week, figures, away = in_year[quarter.number - 1]
@@ -242,7 +273,7 @@ def team_quarter(
                 plan=plan,
                 week=week,
                 figures=figures,
-                core_target_whole=whole if plan is not None else None,
+                core_target_whole=whole if plan is not None and whole_numbers else None,
                 absent_weeks=away,
                 changed_by_what_if=membership.user_id in what_if.hours,
                 specific_targets=[]
@@ -276,12 +307,14 @@ class ProjectedQuarter:
     flow: capacity.QuarterFlow | None  # None when the quarter's referrals are unknown
 
 
-def projection(planning: TeamPlanning, first: Quarter, what_if: WhatIf = NO_CHANGE) -> list[ProjectedQuarter]:
+def projection(
+    planning: TeamPlanning, first: Quarter, what_if: WhatIf = NO_CHANGE, *, memo: dict | None = None
+) -> list[ProjectedQuarter]:
     """The next four quarters from `first`: each quarter's balance and the internal wait to first
     Core Partnership the flow model projects (docs/planning/flow-model.md)."""
-    memo: dict = {}
+    memo = {} if memo is None else memo
     quarters = [
-        team_quarter(planning, each, what_if, _memo=memo) for each in first.following(PROJECTED_QUARTERS)
+        team_quarter(planning, each, what_if, memo=memo) for each in first.following(PROJECTED_QUARTERS)
     ]
     known = [q for q in quarters if q.figures.core_needed is not None]
     flows = capacity.project_internal_wait(

@@ -56,7 +56,9 @@ def team_capacity(request: HttpRequest, team_id: int) -> HttpResponse:
     team = access.get_team_for_capacity(request.user, team_id)
     quarter = quarter_from_request(request, team)
     planning = queries.one_team_planning(team)
-    now, following = figures.team_quarter(planning, quarter), figures.team_quarter(planning, quarter.next())
+    memo: dict = {}  # the plans' figures, worked out once for every quarter this page shows
+    now = figures.team_quarter(planning, quarter, memo=memo)
+    following = figures.team_quarter(planning, quarter.next(), memo=memo)
     what_if_form = WhatIfForm(
         request.GET if "what_if" in request.GET else None,
         clinicians=[m.user for m in planning.members],
@@ -71,7 +73,7 @@ def team_capacity(request: HttpRequest, team_id: int) -> HttpResponse:
             transfer_rate=None if rate is None else rate / 100,
             hours=what_if_form.hours_changes(_current_hours(now)),
         )
-    projected = figures.projection(planning, quarter, what_if)
+    projected = figures.projection(planning, quarter, what_if, memo=memo if what_if.is_empty else None)
     context = {
         "team": team,
         "quarter": quarter,
@@ -113,8 +115,11 @@ def _what_if_initial(team_quarter: figures.TeamQuarter) -> dict[str, object]:
 def organisation_capacity(request: HttpRequest) -> HttpResponse:
     """Every team of the admin's organisation side by side for this quarter."""
     teams = list(access.get_organisation_teams_for_admin(request.user).select_related("organisation"))
-    planning = queries.team_planning(teams)
-    rows = [figures.team_quarter(planning[team.pk], this_quarter(team)) for team in teams]
+    quarters = {team.pk: this_quarter(team) for team in teams}
+    # Teams of one organisation share its quarters, so one day gives every team's plans in force.
+    first_day = min((q.start for q in quarters.values()), default=None)
+    planning = queries.team_planning(teams, in_force_on=first_day)
+    rows = [figures.team_quarter(planning[team.pk], quarters[team.pk], whole_numbers=False) for team in teams]
     return render(
         request, "planning/organisation_capacity.html", {"rows": list(zip(teams, rows, strict=True))}
     )

@@ -1,0 +1,420 @@
+"""Shared helpers for the benchmarks in bench/: a throwaway database, gunicorn, timing and the report.
+
+A web benchmark here:
+1. makes its own database next to DATABASE_URL's (`throwaway_database`), so nobody's data or
+   running tests are touched, and points Django at it (`setup_django`);
+2. fills it with generated data and logs its users in (`session_cookie`);
+3. serves the project with gunicorn, one sync worker, `DEBUG=0`, on a free port (`serve`);
+4. requests each page and the yardstick in turn (`measure`), and prints percentiles, the ratio to
+   the yardstick and the machine (`print_report`).
+
+Not a benchmark: `make bench` runs every bench/*.py, and run directly this does nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_MODULE = "bench._settings"
+RESERVED_PORTS = {8000}  # `make run` serves there
+# Seen by the access log of our gunicorn: the path, the status and the time it took in microseconds.
+ACCESS_LOG_FORMAT = "%(U)s %(s)s %(D)s"
+
+
+class BenchFailed(Exception):
+    """Something that makes the figures meaningless: a page that did not answer 200, a server that
+    did not start."""
+
+
+# --- The database ---------------------------------------------------------------------------------
+
+
+def _connection_params(url: str) -> dict[str, object]:
+    import dj_database_url  # the project's own parser, so every URL the project accepts works
+
+    parsed = dj_database_url.parse(url)
+    params = {
+        "dbname": parsed["NAME"],
+        "user": parsed.get("USER") or None,
+        "password": parsed.get("PASSWORD") or None,
+        "host": parsed.get("HOST") or None,
+        "port": parsed.get("PORT") or None,
+        "connect_timeout": 5,
+    }
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def database_url_for(url: str, name: str) -> str:
+    """The same server and credentials as `url`, another database."""
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+def _run_on_server(url: str, statement) -> None:
+    import psycopg2
+
+    # Connected to the database of `url`: CREATE and DROP DATABASE need a connection to another one.
+    connection = psycopg2.connect(**_connection_params(url))
+    try:
+        connection.autocommit = True  # CREATE/DROP DATABASE cannot run inside a transaction
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def _drop_database(url: str, name: str) -> None:
+    from psycopg2 import sql
+
+    # FORCE (PostgreSQL 13+): a gunicorn killed mid-request may leave a connection behind.
+    _run_on_server(url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def throwaway_database(url: str, name: str) -> Iterator[str]:
+    """Create (or recreate) database `name` on the server of `url`, yield its URL, drop it after."""
+    _drop_database(url, name)  # left over from a run that was killed
+    from psycopg2 import sql
+
+    _run_on_server(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url_for(url, name)
+    finally:
+        _drop_database(url, name)
+
+
+def setup_django(database_url: str) -> None:
+    """Configure Django in this process as the benchmark's gunicorn will be: bench settings,
+    `DEBUG=0`, the throwaway database."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+
+
+def close_django_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def session_cookie(user) -> str:
+    """`name=value` of a real database session for `user`, as a browser that logged in sends it."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+# --- The server ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+@dataclass
+class Server:
+    port: int
+    access_log: Path
+    error_log: Path
+    workers: int
+    worker_class: str
+    load_before: float = 0.0  # the 1-minute load average when measuring started
+
+    def access_log_size(self) -> int:
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def server_times(self, *, since: int, expected: int, timeout: float = 10) -> dict[str, list[float]]:
+        """Seconds each request took inside gunicorn, by path, from the access log after byte
+        `since`. gunicorn writes the line after sending the response, so wait for `expected`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.access_log.open("rb") as log:
+                log.seek(since)
+                lines = log.read().decode().splitlines()
+            if len(lines) >= expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        times: dict[str, list[float]] = {}
+        for line in lines:
+            path, _status, microseconds = line.rsplit(" ", 2)
+            times.setdefault(path, []).append(int(microseconds) / 1_000_000)
+        return times
+
+    def error_log_tail(self, lines: int = 30) -> str:
+        if not self.error_log.exists():
+            return ""
+        return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -> Iterator[Server]:
+    """Serve the project with gunicorn on a free port of 127.0.0.1, `DEBUG=0`, bench settings, the
+    given database; stop it afterwards."""
+    logs = Path(tempfile.mkdtemp(prefix="capa-bench-"))
+    server = Server(
+        port=free_port(),
+        access_log=logs / "access.log",
+        error_log=logs / "error.log",
+        workers=workers,
+        worker_class="sync",
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "DEBUG": "0",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "capa.wsgi:application",
+        f"--bind=127.0.0.1:{server.port}",
+        f"--workers={workers}",
+        f"--worker-class={server.worker_class}",
+        f"--access-logfile={server.access_log}",
+        f"--access-logformat={ACCESS_LOG_FORMAT}",
+        f"--error-logfile={server.error_log}",
+        "--no-control-socket",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    try:
+        _wait_until_listening(process, server, startup_timeout)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)  # gunicorn's graceful stop: the worker finishes first
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def _wait_until_listening(process: subprocess.Popen, server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchFailed(f"gunicorn exited with {process.returncode}:\n{server.error_log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise BenchFailed(f"gunicorn did not listen on port {server.port} in {timeout:.0f} s")
+
+
+# --- Requests and timings ----------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """A page to time: its URL, the session cookie to send, and text that proves it is the page
+    meant (a login form also answers 200 if a redirect is followed, so check what came back)."""
+
+    name: str
+    path: str
+    cookie: str
+    requests: int
+    must_contain: Callable[[str], str | None] = lambda body: None  # a problem in words, or None
+    client_times: list[float] = field(default_factory=list)
+    server_times: list[float] = field(default_factory=list)
+    response_bytes: int = 0
+    queries: int | None = None
+
+
+def get(port: int, path: str, cookie: str) -> tuple[int, float, str]:
+    """GET `path` with a fresh connection (gunicorn's sync worker closes each one): status, seconds
+    from connecting to the last byte, and the body."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie, "Accept": "text/html"})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    return response.status, time.perf_counter() - started, body.decode(errors="replace")
+
+
+def _check(page: Page, status: int, body: str) -> None:
+    if status != 200:
+        raise BenchFailed(f"{page.name}: GET {page.path} answered {status}, not 200:\n{body[:500]}")
+    problem = page.must_contain(body)
+    if problem:
+        raise BenchFailed(f"{page.name}: GET {page.path} is not the page meant: {problem}")
+    page.response_bytes = len(body.encode())
+
+
+def measure(server: Server, pages: list[Page], *, warm_up: int = 10) -> None:
+    """Warm each page up, then request the pages in turn (one request of each, round after round)
+    until each has had its count, so a busy spell on the machine falls on all of them alike."""
+    since = server.access_log_size()
+    for page in pages:
+        for _ in range(warm_up):
+            status, _seconds, body = get(server.port, page.path, page.cookie)
+            _check(page, status, body)
+    server.load_before = os.getloadavg()[0]
+    for round_number in range(max(page.requests for page in pages)):
+        for page in pages:
+            if round_number < page.requests:
+                status, seconds, body = get(server.port, page.path, page.cookie)
+                _check(page, status, body)
+                page.client_times.append(seconds)
+    # One worker, one request at a time: each path's log lines are in request order.
+    expected = sum(warm_up + page.requests for page in pages)
+    by_path = server.server_times(since=since, expected=expected)
+    for page in pages:
+        page.server_times = by_path.get(page.path, [])[warm_up:]
+        if len(page.server_times) != page.requests:
+            raise BenchFailed(
+                f"{page.name}: {len(page.server_times)} server times for {page.requests} requests"
+            )
+
+
+def count_queries(page: Page) -> int:
+    """The SQL statements one request of the page runs, counted in this process with Django's test
+    client against the same database (a second look, not part of the timings)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    name, value = page.cookie.split("=", 1)
+    client = Client()
+    client.cookies[name] = value
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(page.path)
+    if response.status_code != 200:
+        raise BenchFailed(f"{page.name}: the test client got {response.status_code} for {page.path}")
+    return len(queries)
+
+
+def percentile(samples: list[float], share: float) -> float:
+    """The `share` (0.95) percentile, interpolated between the two nearest samples."""
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * share
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- The report --------------------------------------------------------------------------------------
+
+
+def machine(*, load_before: float) -> list[tuple[str, str]]:
+    """What the figures were measured on, as (label, value) lines."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        match = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        if match:
+            cpu = match.group(1).strip()
+    except OSError:
+        pass
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    load_after = os.getloadavg()[0]
+    busy = (
+        " (busy: other work shared the cores, so compare ratios)"
+        if max(load_before, load_after) >= cores
+        else ""
+    )
+    return [
+        ("CPU", f"{cpu}, {cores} cores ({usable} usable by this process)"),
+        ("Load", f"1-minute load average {load_before:.2f} before measuring, {load_after:.2f} after{busy}"),
+        ("OS", platform.platform()),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("PostgreSQL", _postgres_version()),
+        ("Django", _version("django")),
+        ("gunicorn", _version("gunicorn")),
+    ]
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def _postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def print_report(*, title: str, server: Server, pages: list[Page], yardstick: Page, notes: list[str]) -> None:
+    """The figures as a table: server time (gunicorn's own, from its access log) first, then the
+    client's wall-clock time, each with its ratio to the yardstick's."""
+    print(f"\n{title}")
+    print(
+        f"gunicorn: {server.workers} worker, {server.worker_class}, DEBUG=0, 127.0.0.1:{server.port}; "
+        "requests one at a time, the pages taken in turn"
+    )
+    for note in notes:
+        print(note)
+    for label, attribute in (
+        ("Server time (gunicorn access log, ms)", "server_times"),
+        ("Client time (connect to last byte, ms)", "client_times"),
+    ):
+        base = getattr(yardstick, attribute)
+        base_p50, base_p95 = percentile(base, 0.5), percentile(base, 0.95)
+        print(f"\n{label}")
+        header = f"{'page':<34} {'n':>4} {'p50':>8} {'p95':>8} {'max':>8} {'p50/no-op':>10} {'p95/no-op':>10}"
+        print(header)
+        print("-" * len(header))
+        for page in pages:
+            samples = getattr(page, attribute)
+            p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
+            print(
+                f"{page.name:<34} {len(samples):>4} {milliseconds(p50):>8} {milliseconds(p95):>8} "
+                f"{milliseconds(max(samples)):>8} {p50 / base_p50:>9.1f}x {p95 / base_p95:>9.1f}x"
+            )
+    print("\nPer request")
+    for page in pages:
+        queries = "" if page.queries is None else f", {page.queries} SQL statements"
+        print(f"  {page.name}: {page.response_bytes:,} bytes of HTML{queries}")
+    print("\nMachine")
+    for label, value in machine(load_before=server.load_before):
+        print(f"  {label + ':':<14}{value}")
+
+
+if __name__ == "__main__":
+    sys.exit(0)
