@@ -120,3 +120,37 @@ def get_plan_owner_for_user(user: User, team_id: int, clinician_id: int) -> tupl
     if clinician.pk == user.pk or leads_team(user, team) or administers(user, team):
         return team, clinician
     raise PermissionDenied("Clinicians see their own job plan only.")
+
+
+def belongs_to_team(user: User, team: Team) -> bool:
+    return Membership.objects.filter(user=user, team=team, role__in=[Role.CLINICIAN, Role.TEAM_LEAD]).exists()
+
+
+def get_team_for_diary(user: User, team_id: int) -> Team:
+    """The team's diary and cases: its own clinicians and leads, and admins. Another team is 404."""
+    team = get_team_for_user(user, team_id)
+    if not (belongs_to_team(user, team) or administers(user, team)):
+        raise PermissionDenied("Only the team's people and admins see its diary.")
+    return team
+
+
+def get_team_for_booking(user: User, team_id: int) -> Team:
+    """Booking and opening cases: the team's own clinicians and leads (admins see, clinicians book)."""
+    team = get_team_for_user(user, team_id)
+    if not belongs_to_team(user, team):
+        raise PermissionDenied("Only the team's clinicians and leads book its diary.")
+    return team
+
+
+def get_slots_owner_for_user(user: User, team_id: int, clinician_id: int) -> tuple[Team, User]:
+    """A clinician's slots: the clinician themself and the team's leads put them in and remove
+    them; a colleague gets 403; another team 404."""
+    team = get_team_for_user(user, team_id)
+    clinician = get_clinician_in_team(team, clinician_id)
+    if clinician.pk == user.pk or leads_team(user, team):
+        return team, clinician
+    raise PermissionDenied("Clinicians put in and remove their own slots; leads anyone's in their team.")
+
+
+def may_change_slot(user: User, team: Team, clinician_ids: set[int]) -> bool:
+    return user.pk in clinician_ids or leads_team(user, team)

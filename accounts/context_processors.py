@@ -37,14 +37,15 @@ def navigation(request) -> dict:
         for team in led:
             label = "Capacity" if len(led) == 1 else f"Capacity: {team.name}"
             entries.append((label, reverse("planning:team-capacity", kwargs={"team_id": team.pk})))
+        if memberships:
+            first = memberships[0].team
+            entries.append(("Cases", reverse("partnership:case-list", kwargs={"team_id": first.pk})))
+            entries.append(("Diary", reverse("diary:search", kwargs={"team_id": first.pk})))
         if memberships and hasattr(user, "clinician_profile"):
             first = memberships[0].team
-            entries.append(
-                (
-                    "My job plan",
-                    reverse("planning:plan-detail", kwargs={"team_id": first.pk, "clinician_id": user.pk}),
-                )
-            )
+            mine = {"team_id": first.pk, "clinician_id": user.pk}
+            entries.append(("My slots", reverse("diary:clinician-slots", kwargs=mine)))
+            entries.append(("My job plan", reverse("planning:plan-detail", kwargs=mine)))
     if user.is_staff:
         entries.append(("Admin site", reverse("admin:index")))
     path = request.path

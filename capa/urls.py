@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("planning/", include("planning.urls")),
+    path("diary/", include("diary.urls")),
+    path("cases/", include("partnership.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -13,6 +13,16 @@ from tests.factories.accounts import (
     UserFactory,
     VenueFactory,
 )
+from tests.factories.diary import (
+    AppointmentFactory,
+    AppointmentSlotFactory,
+    CalendarFeedFactory,
+    ClinicianTimeFactory,
+    OutboxEmailFactory,
+    SlotFactory,
+    TeamSessionFactory,
+)
+from tests.factories.partnership import CaseFactory
 from tests.factories.planning import (
     AbsenceFactory,
     JobPlanFactory,
@@ -23,6 +33,14 @@ from tests.factories.planning import (
 )
 
 __all__ = [
+    "AppointmentFactory",
+    "AppointmentSlotFactory",
+    "CalendarFeedFactory",
+    "CaseFactory",
+    "ClinicianTimeFactory",
+    "OutboxEmailFactory",
+    "SlotFactory",
+    "TeamSessionFactory",
     "AbsenceFactory",
     "JobPlanFactory",
     "JobPlanLineFactory",

@@ -23,11 +23,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import (
     DEMO_PASSWORD,
     AbsenceFactory,
+    AppointmentFactory,
     JobPlanFactory,
     JobPlanLineFactory,
     PlanningSettingsFactory,
     ReferralRateFactory,
     SkillFactory,
+    SlotFactory,
     SpecificStreamFactory,
     VenueFactory,
 )
@@ -132,6 +134,96 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "absence_id": 1},
     ),
+    # The diary and cases: the team's people (admins read, clinicians and leads book); a clinician
+    # puts in their own slots, a lead anyone's in the team.
+    "diary:search": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "diary:book": Row(  # with no slot chosen, sent to the search
+        anonymous=302,
+        clinician=302,
+        team_lead=302,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
+    "diary:outcome": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: appointment(world),
+    ),
+    "diary:reoffer": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: appointment(world),
+    ),
+    "diary:letter": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: appointment(world),
+    ),
+    "diary:clinician-slots": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "diary:pattern": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: plan_of(world),
+    ),
+    "diary:slot-remove": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
+    ),
+    "partnership:case-list": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "partnership:case-new": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "partnership:case-detail": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
     "planning:plans-import": Row(
         anonymous=302,
         clinician=403,
@@ -153,6 +245,10 @@ EXPECTED: dict[str, Row] = {
 
 def team_id(world: dict) -> dict:
     return {"team_id": world["team"].pk}
+
+
+def appointment(world: dict) -> dict:
+    return {"team_id": world["team"].pk, "appointment_id": world["appointment"].pk}
 
 
 def plan_of(world: dict) -> dict:
@@ -217,6 +313,8 @@ def world(team, other_team, choice_clinician, team_lead, admin, outsider):
     return {
         "team": team,
         "plan": plan,
+        "appointment": AppointmentFactory(team=team),
+        "slot": SlotFactory(team=team, clinicians=[choice_clinician]),
         "other_team": other_team,
         "users": {
             "clinician": choice_clinician,

@@ -1,0 +1,271 @@
+"""Booking a family's first Core Partnership appointment, recording what happened, re-offering.
+
+Booking is a compare-and-swap under row locks taken in primary-key order (so two joint bookings
+can never deadlock), inside one durable transaction with a lock timeout (a busy row gives a clear
+answer, not a hang). The partial unique constraint on `AppointmentSlot` is the guarantee that a
+slot holds one live booking; the lock only makes losing polite. Side effects (the confirmation
+email) are written to the outbox in the same transaction and sent by the worker after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from diary import outbox, search
+from diary.models import (
+    CANCELLED,
+    LIVE_FIRST_CORE,
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
+    ClinicianTime,
+    Slot,
+    SlotKind,
+    SlotStatus,
+)
+from diary.slots import SlotError, _put_in, preview_pattern
+from partnership.models import Case
+
+LOCK_TIMEOUT = "3s"
+# A cancellation with less notice than this cannot be rebooked: the slot is lost, and re-offered.
+REBOOKING_NOTICE = timedelta(hours=24)
+REOFFER_WEEKS = 12  # how far ahead a re-offer looks for the clinician's next free time
+
+MESSAGES = {
+    "slot_taken": "That slot was just taken. Here are the next free ones.",
+    "busy": "The diary is busy. Wait a moment and try again: nothing has been booked.",
+    "already_booked": (
+        "{child} already has a first Core appointment on {when}. Cancel it before booking another."
+    ),
+    "not_bookable": "These slots cannot be booked together: choose one result from the search.",
+    "other_team": "That slot is in another team's diary.",
+    "outcome_done": "This appointment already has an outcome: {outcome}.",
+    "too_early": "An appointment can be marked attended or not attended once it has started.",
+    "nothing_to_reoffer": (
+        "Only a missed appointment, or one cancelled too late to rebook, leaves capacity to re-offer."
+    ),
+    "already_reoffered": "This capacity has already been re-offered.",
+    "no_free_time": (
+        "There is no free time at {time} on {weekday}s in the next {weeks} weeks: put a slot in by hand."
+    ),
+}
+
+
+class SlotTaken(Exception):
+    """Someone else booked the slot between search and confirm."""
+
+    def __init__(self, *, slot_ids: Sequence[int], alternatives: list[search.Result]) -> None:
+        super().__init__(f"slots {list(slot_ids)} are no longer vacant")
+        self.slot_ids = list(slot_ids)
+        self.alternatives = alternatives
+
+
+class BookingError(Exception):
+    """A booking, outcome or re-offer that cannot be made, with a message for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _lock_timeout() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def _locked_slots(slot_ids: Sequence[int]) -> list[Slot]:
+    # Lock in primary-key order so that (X, Y) against (Y, X) can never deadlock.
+    return list(
+        Slot.objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(set(slot_ids)))
+        .select_related("venue", "team")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic(durable=True)
+def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
+    """Book the family's first Core Partnership appointment into one slot, or two slots of
+    different clinicians at the same venue and time.
+
+    Raises SlotTaken (with alternatives) if a slot is no longer vacant, and BookingError if the
+    slots do not make one booking or the family already has a first Core appointment. A repeated
+    submit of the same booking returns the appointment already made.
+    """
+    _lock_timeout()
+    case = Case.objects.select_for_update().get(pk=case.pk)  # one booking at a time per family
+    existing = (
+        Appointment.objects.filter(case=case, kind=SlotKind.FIRST_CORE, status__in=LIVE_FIRST_CORE)
+        .prefetch_related("slot_links")
+        .first()
+    )
+    if existing is not None:
+        if sorted(link.slot_id for link in existing.slot_links.all()) == sorted(set(slot_ids)):
+            return existing  # a double submit: the same booking, not a second one
+        raise BookingError(
+            MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
+        )
+    slots = _locked_slots(slot_ids)
+    _check_bookable(slots, slot_ids=slot_ids, case=case)
+    if not all(slot.is_vacant for slot in slots):
+        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots))
+    first = slots[0]
+    try:
+        with transaction.atomic():  # savepoint: a constraint violation must not poison the outer block
+            appointment = Appointment.objects.create(
+                team=case.team,
+                case=case,
+                kind=SlotKind.FIRST_CORE,
+                starts_at=first.starts_at,
+                ends_at=first.ends_at,
+                venue=first.venue,
+                booked_by=by,
+                booked_at=timezone.now(),
+            )
+            AppointmentSlot.objects.bulk_create(
+                AppointmentSlot(appointment=appointment, slot=s) for s in slots
+            )
+            Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
+    except IntegrityError:  # the partial unique constraints are the guarantee
+        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots)) from None
+    outbox.queue_booking_confirmation(appointment)
+    return appointment
+
+
+def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int], case: Case) -> None:
+    if not slots or len(slots) != len(set(slot_ids)) or len(slots) > 2:
+        if len(slots) != len(set(slot_ids)) and slots:  # a slot vanished: it was removed
+            raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots))
+        raise BookingError(MESSAGES["not_bookable"])
+    if any(slot.team_id != case.team_id for slot in slots):
+        raise BookingError(MESSAGES["other_team"])
+    first = slots[0]
+    if any(s.kind != SlotKind.FIRST_CORE for s in slots):
+        raise BookingError(MESSAGES["not_bookable"])
+    if any(
+        (s.venue_id, s.starts_at, s.ends_at) != (first.venue_id, first.starts_at, first.ends_at)
+        for s in slots
+    ):
+        raise BookingError(MESSAGES["not_bookable"])
+    if len(slots) == 2:
+        clinicians = list(
+            ClinicianTime.objects.filter(slot__in=slots, is_live=True).values_list("clinician_id", flat=True)
+        )
+        if len(clinicians) != 2 or len(set(clinicians)) != 2:
+            raise BookingError(MESSAGES["not_bookable"])
+
+
+def _when(moment) -> str:
+    from capa.templatetags.nhsuk import uk_datetime
+
+    return uk_datetime(moment)
+
+
+OUTCOMES = [
+    AppointmentStatus.ATTENDED,
+    AppointmentStatus.DNA,
+    AppointmentStatus.CANCELLED_BY_FAMILY,
+    AppointmentStatus.CANCELLED_BY_SERVICE,
+]
+
+
+@transaction.atomic(durable=True)
+def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", by: User) -> Appointment:
+    """Mark an appointment attended, not attended (DNA) or cancelled (with a reason).
+
+    A cancellation with at least a day's notice returns the slot to the diary for another family;
+    later than that the slot is lost and can be re-offered, as after a DNA. Raises BookingError
+    if the appointment already has an outcome, or is marked attended or DNA before it starts.
+    """
+    _lock_timeout()
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingError(MESSAGES["outcome_done"].format(outcome=appointment.get_status_display().lower()))
+    now = timezone.now()
+    if outcome in (AppointmentStatus.ATTENDED, AppointmentStatus.DNA) and appointment.starts_at > now:
+        raise BookingError(MESSAGES["too_early"])
+    if outcome not in OUTCOMES:
+        raise BookingError(f"Unknown outcome {outcome!r}.")
+    appointment.status, appointment.outcome_by, appointment.outcome_at = outcome, by, now
+    appointment.cancel_reason = reason.strip() if outcome in CANCELLED else ""
+    appointment.save(update_fields=["status", "outcome_by", "outcome_at", "cancel_reason"])
+    if outcome in CANCELLED:
+        AppointmentSlot.objects.filter(appointment=appointment).update(is_live=False)
+        rebookable = appointment.starts_at - now >= REBOOKING_NOTICE
+        Slot.objects.filter(appointment_links__appointment=appointment).update(
+            status=SlotStatus.VACANT if rebookable else SlotStatus.LOST
+        )
+        outbox.queue_cancellation_notice(appointment)
+    return appointment
+
+
+def can_reoffer(appointment: Appointment) -> bool:
+    """Whether the capacity of this appointment was lost (DNA, or cancelled too late to rebook)."""
+    if appointment.kind != SlotKind.FIRST_CORE:
+        return False
+    if appointment.status == AppointmentStatus.DNA:
+        return True
+    return appointment.status in CANCELLED and any(
+        link.slot.status == SlotStatus.LOST for link in appointment.slot_links.all()
+    )
+
+
+@transaction.atomic(durable=True)
+def reoffer(*, appointment: Appointment, by: User) -> Slot:
+    """Put the lost capacity of a DNA'd or late-cancelled first Core appointment back in the diary:
+    a vacant slot with the same clinician(s), venue, weekday and time, at their next free week.
+    Raises BookingError if there is nothing to re-offer, it was re-offered already, or no free
+    time is found in the next 12 weeks."""
+    _lock_timeout()
+    appointment = (
+        Appointment.objects.select_for_update()
+        .prefetch_related("slot_links__slot", "slot_links__slot__times__clinician")
+        .get(pk=appointment.pk)
+    )
+    if not can_reoffer(appointment):
+        raise BookingError(MESSAGES["nothing_to_reoffer"])
+    if Slot.objects.filter(reoffer_of=appointment).exclude(status=SlotStatus.REMOVED).exists():
+        raise BookingError(MESSAGES["already_reoffered"])
+    original = appointment.slot_links.all()[0].slot
+    clinicians = [t.clinician for link in appointment.slot_links.all() for t in link.slot.times.all()]
+    local_start = timezone.localtime(original.starts_at)
+    local_end = timezone.localtime(original.ends_at)
+    today = timezone.localdate()
+    day = local_start.date()
+    for _ in range(REOFFER_WEEKS):
+        day += timedelta(weeks=1)
+        if day <= today:
+            day = today + timedelta(days=(local_start.weekday() - today.weekday()) % 7 or 7)
+        # The same checks as any slot put in: bank holidays, absences, clashes.
+        preview = preview_pattern(
+            team=appointment.team,
+            clinicians=clinicians,
+            days=[day],
+            start=local_start.time(),
+            end=local_end.time(),
+        )
+        if not preview.can_save:
+            continue
+        try:
+            (slot,) = _put_in(
+                team=appointment.team,
+                clinicians=clinicians,
+                venue=original.venue,
+                times=preview.slots,
+                kind=SlotKind.FIRST_CORE,
+                reoffer_of=appointment,
+                by=by,
+            )
+        except SlotError:  # taken between the preview and the insert: try the next week
+            continue
+        return slot
+    raise BookingError(
+        MESSAGES["no_free_time"].format(
+            time=local_start.strftime("%H:%M"), weekday=local_start.strftime("%A"), weeks=REOFFER_WEEKS
+        )
+    )

@@ -1,0 +1,126 @@
+"""Emails go out through the outbox: a row written in the same transaction as the change it
+reports, sent by the worker after commit, retried with backoff, and shown when stuck.
+
+A web request never waits for the mail server or the broker: after commit it only nudges the
+worker, and if Redis is down the beat's regular drain sends the email once it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from capa.templatetags.nhsuk import uk_datetime
+from diary.models import Appointment, ClinicianTime, OutboxEmail, OutboxStatus
+
+logger = logging.getLogger(__name__)
+BATCH = 50
+MAX_ATTEMPTS = 8  # with doubling backoff from 1 minute, about 4 hours of retries before "stuck"
+
+
+def queue_email(*, to: str, subject: str, body: str, about: str = "") -> OutboxEmail | None:
+    """Write an email to the outbox (inside the caller's transaction) and nudge the worker after
+    commit. People without an email address get nothing."""
+    if not to:
+        return None
+    email = OutboxEmail.objects.create(
+        to=to, subject=subject, body=body, about=about, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(nudge_worker)
+    return email
+
+
+def nudge_worker() -> None:
+    """Ask the worker to drain the outbox now. Never fails the request: if the broker is down the
+    beat's every-minute drain sends the email later."""
+    from diary.tasks import drain_outbox
+
+    try:
+        drain_outbox.apply_async(retry=False)
+    except Exception:  # noqa: BLE001  (any broker error: the email is safe in the outbox)
+        logger.warning("could not reach the broker; the outbox will be drained later", exc_info=True)
+
+
+def _clinicians(appointment: Appointment):
+    return [
+        t.clinician
+        for t in ClinicianTime.objects.filter(
+            slot__appointment_links__appointment=appointment
+        ).select_related("clinician")
+    ]
+
+
+def queue_booking_confirmation(appointment: Appointment) -> None:
+    """Tell each clinician of a new first Core appointment (no child's name in an email: the
+    family reference and a link to the case are enough)."""
+    link = settings.CAPA_BASE_URL + reverse(
+        "partnership:case-detail", kwargs={"team_id": appointment.team_id, "case_id": appointment.case_id}
+    )
+    for clinician in _clinicians(appointment):
+        queue_email(
+            to=clinician.email,
+            subject=f"New first Core Partnership appointment, {uk_datetime(appointment.starts_at)}",
+            body=(
+                f"Dear {clinician.first_name or clinician},\n\n"
+                f"A family (reference {appointment.case.family_reference}) has been booked into your "
+                f"first Core Partnership slot on {uk_datetime(appointment.starts_at)} "
+                f"at {appointment.venue}.\n\n"
+                f"See the case: {link}\n\ncapa"
+            ),
+            about=f"appointment:{appointment.pk}",
+        )
+
+
+def queue_cancellation_notice(appointment: Appointment) -> None:
+    for clinician in _clinicians(appointment):
+        queue_email(
+            to=clinician.email,
+            subject=f"Cancelled: first Core Partnership appointment, {uk_datetime(appointment.starts_at)}",
+            body=(
+                f"Dear {clinician.first_name or clinician},\n\n"
+                f"The appointment for family reference {appointment.case.family_reference} on "
+                f"{uk_datetime(appointment.starts_at)} at {appointment.venue} was "
+                f"{appointment.get_status_display().lower()}.\n\ncapa"
+            ),
+            about=f"appointment:{appointment.pk}",
+        )
+
+
+def drain(*, now=None, batch: int = BATCH) -> int:
+    """Send the emails that are due, each in its own short transaction; return how many were sent.
+
+    Rows are claimed with SKIP LOCKED, so any number of workers can drain at once without sending
+    an email twice."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            now_ = now or timezone.now()
+            due = list(
+                OutboxEmail.objects.select_for_update(skip_locked=True)
+                .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED], next_attempt_at__lte=now_)
+                .order_by("next_attempt_at", "pk")[:batch]
+            )
+            if not due:
+                return sent
+            for email in due:
+                try:
+                    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+                except Exception as error:  # noqa: BLE001  (a mail server's errors are many; all are retried)
+                    email.attempts += 1
+                    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    email.status = (
+                        OutboxStatus.STUCK if email.attempts >= MAX_ATTEMPTS else OutboxStatus.FAILED
+                    )
+                    email.next_attempt_at = now_ + timedelta(minutes=2 ** (email.attempts - 1))
+                else:
+                    email.status, email.sent_at = OutboxStatus.SENT, timezone.now()
+                    sent += 1
+                email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "sent_at"])
+            if len(due) < batch:
+                return sent

@@ -1,0 +1,262 @@
+"""Putting vacant slots into the diary: one at a time or as a weekly pattern, all or nothing.
+
+Slots never fall on the team's bank holidays or the clinician's absences, and never overlap
+anything else in the clinician's diary: the exclusion constraint on `ClinicianTime` is the
+guarantee; the checks here only make the refusal polite (with the clashing dates listed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from psycopg2.extras import DateTimeTZRange
+
+from accounts.calendar import bank_holidays
+from accounts.models import Team, User, Venue
+from capa.templatetags.nhsuk import uk_date, uk_time
+from diary.models import Appointment, ClinicianTime, Slot, SlotKind, SlotStatus
+from planning.models import Absence
+
+LONDON = ZoneInfo(settings.TIME_ZONE)
+SHORTEST = timedelta(minutes=15)
+LONGEST = timedelta(hours=4)
+
+MESSAGES = {
+    "ends_before_start": "The slot must end after it starts.",
+    "too_short": "A slot must be at least 15 minutes long.",
+    "too_long": "A slot must be 4 hours or shorter.",
+    "in_the_past": "The slot must start in the future.",
+    "two_clinicians_at_most": "A slot has one clinician, or two for joint work.",
+    "same_clinician_twice": "Choose two different clinicians for joint work.",
+    "venue_elsewhere": "Choose one of the team's venues in use.",
+    "clash": "These times clash with something already in the diary: {dates}. Nothing was put in.",
+    "nothing_to_put_in": "No slot is left to put in: every date is a bank holiday or an absence.",
+    "not_vacant": "Only a vacant slot can be removed: this one is booked or already gone.",
+}
+
+
+class SlotError(Exception):
+    """Slots that cannot be put in or removed, with a message to show the user."""
+
+    def __init__(self, message: str, *, clashes: Sequence[datetime] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.clashes = list(clashes)
+
+
+def at(day: date, clock: time) -> datetime:
+    """A wall-clock time in London on a day: 10:00 stays 10:00 across the clock changes."""
+    return datetime.combine(day, clock, tzinfo=LONDON)
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class SkippedDate:
+    day: date
+    reason: str
+
+
+@dataclass
+class PatternPreview:
+    """What a pattern would put in, before anything is saved."""
+
+    slots: list[SlotTimes] = field(default_factory=list)
+    skipped: list[SkippedDate] = field(default_factory=list)
+    clashes: list[datetime] = field(default_factory=list)
+
+    @property
+    def can_save(self) -> bool:
+        return bool(self.slots) and not self.clashes
+
+
+def pattern_days(*, weekday: int, first_day: date, last_day: date, every_weeks: int = 1) -> list[date]:
+    """Every `weekday` (0 is Monday) from `first_day` to `last_day`, every `every_weeks` weeks."""
+    day = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
+    days = []
+    while day <= last_day:
+        days.append(day)
+        day += timedelta(weeks=every_weeks)
+    return days
+
+
+def preview_pattern(
+    *,
+    team: Team,
+    clinicians: Sequence[User],
+    days: Sequence[date],
+    start: time,
+    end: time,
+) -> PatternPreview:
+    """The slots a pattern gives: bank holidays and absences skipped (with the reason), and any
+    date that clashes with the clinicians' diaries listed."""
+    preview = PatternPreview()
+    if not days:
+        return preview
+    holidays = {}
+    for year in {day.year for day in days}:
+        holidays.update(bank_holidays(team.nation, year))
+    absences = list(
+        Absence.objects.filter(clinician__in=clinicians, starts_on__lte=max(days))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=min(days)))
+        .select_related("clinician")
+    )
+    for day in days:
+        if day in holidays:
+            preview.skipped.append(SkippedDate(day, f"bank holiday ({holidays[day]})"))
+            continue
+        away = next(
+            (a for a in absences if a.starts_on <= day and (a.ends_on is None or day <= a.ends_on)), None
+        )
+        if away is not None:
+            preview.skipped.append(
+                SkippedDate(day, f"{away.clinician} away ({away.get_kind_display().lower()})")
+            )
+            continue
+        preview.slots.append(SlotTimes(at(day, start), at(day, end)))
+    preview.clashes = clashes_with_diary(clinicians=clinicians, times=preview.slots)
+    return preview
+
+
+def clashes_with_diary(*, clinicians: Sequence[User], times: Sequence[SlotTimes]) -> list[datetime]:
+    """The start of each proposed time that overlaps something live in a clinician's diary."""
+    if not times:
+        return []
+    ranges = Q()
+    for each in times:
+        ranges |= Q(during__overlap=DateTimeTZRange(each.starts_at, each.ends_at, "[)"))
+    taken = list(
+        ClinicianTime.objects.filter(ranges, clinician__in=clinicians, is_live=True).values_list(
+            "during", flat=True
+        )
+    )
+    return [
+        each.starts_at
+        for each in times
+        if any(busy.lower < each.ends_at and each.starts_at < busy.upper for busy in taken)
+    ]
+
+
+def describe(moments: Sequence[datetime]) -> str:
+    return ", ".join(f"{uk_date(moment)} at {uk_time(moment)}" for moment in moments)
+
+
+def _check(*, team: Team, clinicians: Sequence[User], venue: Venue, times: Sequence[SlotTimes]) -> None:
+    if not 1 <= len(clinicians) <= 2:
+        raise SlotError(MESSAGES["two_clinicians_at_most"])
+    if len({c.pk for c in clinicians}) != len(clinicians):
+        raise SlotError(MESSAGES["same_clinician_twice"])
+    if venue.team_id != team.pk or not venue.is_active:
+        raise SlotError(MESSAGES["venue_elsewhere"])
+    now = timezone.now()
+    for each in times:
+        length = each.ends_at - each.starts_at
+        if length <= timedelta(0):
+            raise SlotError(MESSAGES["ends_before_start"])
+        if length < SHORTEST:
+            raise SlotError(MESSAGES["too_short"])
+        if length > LONGEST:
+            raise SlotError(MESSAGES["too_long"])
+        if each.starts_at <= now:
+            raise SlotError(MESSAGES["in_the_past"])
+
+
+@transaction.atomic(durable=True)
+def put_in_slots(
+    *,
+    team: Team,
+    clinicians: Sequence[User],
+    venue: Venue,
+    times: Sequence[SlotTimes],
+    kind: str = SlotKind.FIRST_CORE,
+    reoffer_of: Appointment | None = None,
+    by: User,
+) -> list[Slot]:
+    """Put vacant slots in the diary, all or nothing. Raises SlotError naming every clashing
+    date when any of them overlaps the clinicians' diaries; then nothing is saved."""
+    return _put_in(
+        team=team, clinicians=clinicians, venue=venue, times=times, kind=kind, reoffer_of=reoffer_of, by=by
+    )
+
+
+def _put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot]:
+    _check(team=team, clinicians=clinicians, venue=venue, times=times)
+    clashes = clashes_with_diary(clinicians=clinicians, times=times)
+    if clashes:
+        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes)
+    try:
+        with transaction.atomic():  # a savepoint: a race lost to the constraint must not poison the block
+            slots = Slot.objects.bulk_create(
+                Slot(
+                    team=team,
+                    kind=kind,
+                    starts_at=each.starts_at,
+                    ends_at=each.ends_at,
+                    venue=venue,
+                    reoffer_of=reoffer_of,
+                    created_by=by,
+                )
+                for each in times
+            )
+            ClinicianTime.objects.bulk_create(
+                ClinicianTime(clinician=clinician, slot=slot, during=(slot.starts_at, slot.ends_at))
+                for slot in slots
+                for clinician in clinicians
+            )
+    except IntegrityError:
+        # Someone put in an overlapping slot between our check and our insert: say which dates.
+        clashes = clashes_with_diary(clinicians=clinicians, times=times) or [t.starts_at for t in times]
+        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes) from None
+    return slots
+
+
+@transaction.atomic(durable=True)
+def put_in_pattern(
+    *,
+    team: Team,
+    clinicians: Sequence[User],
+    venue: Venue,
+    days: Sequence[date],
+    start: time,
+    end: time,
+    by: User,
+) -> tuple[list[Slot], PatternPreview]:
+    """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing."""
+    preview = preview_pattern(team=team, clinicians=clinicians, days=days, start=start, end=end)
+    if not preview.slots:
+        raise SlotError(MESSAGES["nothing_to_put_in"])
+    if preview.clashes:
+        raise SlotError(MESSAGES["clash"].format(dates=describe(preview.clashes)), clashes=preview.clashes)
+    slots = _put_in(
+        team=team,
+        clinicians=clinicians,
+        venue=venue,
+        times=preview.slots,
+        kind=SlotKind.FIRST_CORE,
+        reoffer_of=None,
+        by=by,
+    )
+    return slots, preview
+
+
+@transaction.atomic(durable=True)
+def remove_slot(*, slot: Slot, by: User) -> Slot:
+    """Take a vacant slot out of the diary; its time is free again. Raises SlotError if booked."""
+    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    if slot.status != SlotStatus.VACANT:
+        raise SlotError(MESSAGES["not_vacant"])
+    slot.status = SlotStatus.REMOVED
+    slot.save(update_fields=["status"])
+    ClinicianTime.objects.filter(slot=slot).update(is_live=False)
+    return slot

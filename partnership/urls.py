@@ -1,0 +1,11 @@
+from django.urls import path
+
+from partnership import views
+
+app_name = "partnership"
+
+urlpatterns = [
+    path("teams/<int:team_id>/", views.case_list, name="case-list"),
+    path("teams/<int:team_id>/new/", views.case_new, name="case-new"),
+    path("teams/<int:team_id>/<int:case_id>/", views.case_detail, name="case-detail"),
+]

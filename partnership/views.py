@@ -1,0 +1,97 @@
+"""Case pages: the team's cases, opening one at the end of Choice, and a case with its first Core
+appointment (outcomes, re-offer, letter)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import access
+from diary import booking
+from diary import queries as diary_queries
+from diary.forms import OutcomeForm
+from partnership import cases
+from partnership.forms import CaseForm
+from partnership.models import Case
+
+CASES_SHOWN = 50
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = access.get_team_for_diary(request.user, team_id)
+    query = request.GET.get("q", "").strip()[:100]
+    found = Case.objects.filter(team=team)
+    if query:
+        found = found.filter(
+            Q(family_reference__iexact=query)
+            | Q(child_last_name__icontains=query)
+            | Q(child_first_name__icontains=query)
+        )
+    return render(
+        request,
+        "partnership/case_list.html",
+        {
+            "team": team,
+            "cases": found.order_by("-referral_date", "child_last_name")[:CASES_SHOWN],
+            "query": query,
+            "can_open": access.belongs_to_team(request.user, team),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Open a case on the spot, then go straight to finding a first Core slot."""
+    team = access.get_team_for_booking(request.user, team_id)
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = cases.open_case(team=team, **form.cleaned_data, by=request.user)
+        except cases.CaseError as problem:
+            form.add_error(problem.field, problem.message)
+        else:
+            messages.success(request, f"The case for {case.child_name} is open. Now find a first Core slot.")
+            return redirect(reverse("diary:search", args=[team.pk]) + f"?case={case.pk}")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "partnership/case_new.html", {"team": team, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
+    team = access.get_team_for_diary(request.user, team_id)
+    case = get_object_or_404(Case.objects.select_related("created_by"), pk=case_id, team=team)
+    appointments = diary_queries.case_appointments(case)
+    can_book = access.belongs_to_team(request.user, team)
+    rows = [
+        {
+            "appointment": appointment,
+            "clinicians": [
+                t.clinician for link in appointment.slot_links.all() for t in link.slot.times.all()
+            ],
+            "can_reoffer": can_book and booking.can_reoffer(appointment) and not appointment.reoffers.all(),
+            "reoffers": list(appointment.reoffers.all()),
+        }
+        for appointment in appointments
+    ]
+    live = next((row for row in rows if row["appointment"].status in ("booked", "attended")), None)
+    return render(
+        request,
+        "partnership/case_detail.html",
+        {
+            "team": team,
+            "case": case,
+            "rows": rows,
+            "live": live,
+            "can_book": can_book,
+            "outcome_form": OutcomeForm(auto_id="outcome-%s"),
+        },
+    )

@@ -1,0 +1,139 @@
+"""Clinicians put their vacant first Core slots in the diary: one at a time or as a pattern, never
+on a bank holiday or an absence, never overlapping, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from diary import slots
+from diary.models import ClinicianTime, Slot, SlotStatus
+from planning.quarters import Quarter
+from tests.factories import AbsenceFactory, SlotFactory, VenueFactory
+from tests.factories.diary import clinician_in
+
+pytestmark = pytest.mark.django_db
+Q1_2027 = Quarter(2027, 1)  # April to June 2027: early May (3rd) and spring (31st) bank holidays
+
+
+def mondays_of_q1():
+    return slots.pattern_days(weekday=0, first_day=Q1_2027.start, last_day=Q1_2027.end)
+
+
+def test_a_pattern_over_a_quarter_skips_the_bank_holidays(team, team_lead):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    made, preview = slots.put_in_pattern(
+        team=team,
+        clinicians=[clinician],
+        venue=venue,
+        days=mondays_of_q1(),
+        start=time(10),
+        end=time(11),
+        by=team_lead,
+    )
+    assert [s.day for s in preview.skipped] == [date(2027, 5, 3), date(2027, 5, 31)]
+    assert "bank holiday" in preview.skipped[0].reason
+    assert len(made) == len(mondays_of_q1()) - 2 == 11
+    assert all(timezone.localtime(s.starts_at).time() == time(10) for s in made)
+
+
+def test_a_pattern_skips_the_clinicians_absence(team, team_lead):
+    clinician = clinician_in(team)
+    AbsenceFactory(team=team, clinician=clinician, starts_on=date(2027, 6, 1), ends_on=None)
+    preview = slots.preview_pattern(
+        team=team, clinicians=[clinician], days=mondays_of_q1(), start=time(10), end=time(11)
+    )
+    assert {s.day for s in preview.skipped} >= {date(2027, 6, 7), date(2027, 6, 14), date(2027, 6, 28)}
+    assert "away" in preview.skipped[-1].reason
+
+
+def test_an_overlapping_pattern_is_refused_with_the_dates_listed_and_creates_nothing(team, team_lead):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    slots.put_in_slots(
+        team=team,
+        clinicians=[clinician],
+        venue=venue,
+        times=[
+            slots.SlotTimes(
+                slots.at(date(2027, 4, 12), time(10, 30)), slots.at(date(2027, 4, 12), time(11, 30))
+            )
+        ],
+        by=team_lead,
+    )
+    before = (Slot.objects.count(), ClinicianTime.objects.count())
+    with pytest.raises(slots.SlotError, match="Mon 12 Apr 2027 at 10:00") as refused:
+        slots.put_in_pattern(
+            team=team,
+            clinicians=[clinician],
+            venue=venue,
+            days=mondays_of_q1(),
+            start=time(10),
+            end=time(11),
+            by=team_lead,
+        )
+    assert len(refused.value.clashes) == 1
+    assert (Slot.objects.count(), ClinicianTime.objects.count()) == before
+
+
+def test_back_to_back_is_allowed_and_a_one_minute_overlap_is_not(team, team_lead):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    day = date(2027, 4, 13)
+
+    def put_in(start, end):
+        return slots.put_in_slots(
+            team=team,
+            clinicians=[clinician],
+            venue=venue,
+            times=[slots.SlotTimes(slots.at(day, start), slots.at(day, end))],
+            by=team_lead,
+        )
+
+    put_in(time(10), time(11))
+    put_in(time(11), time(12))
+    with pytest.raises(slots.SlotError, match="clash"):
+        put_in(time(11, 59), time(13))
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 28), date(2027, 10, 31)])
+def test_slots_on_the_2027_clock_change_days_keep_their_wall_clock_times(team, team_lead, day):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    (slot,) = slots.put_in_slots(
+        team=team,
+        clinicians=[clinician],
+        venue=venue,
+        times=[slots.SlotTimes(slots.at(day, time(10)), slots.at(day, time(11)))],
+        by=team_lead,
+    )
+    slot.refresh_from_db()
+    assert timezone.localtime(slot.starts_at).time() == time(10)
+    assert slot.ends_at - slot.starts_at == timedelta(hours=1)
+
+
+def test_only_a_vacant_slot_can_be_removed_and_its_time_is_freed(team, team_lead):
+    slot = SlotFactory(team=team)
+    slots.remove_slot(slot=slot, by=team_lead)
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.REMOVED
+    assert not ClinicianTime.objects.filter(slot=slot, is_live=True).exists()
+    with pytest.raises(slots.SlotError, match="Only a vacant slot"):
+        slots.remove_slot(slot=slot, by=team_lead)
+
+
+def test_slots_in_the_past_or_of_silly_lengths_are_refused(team, team_lead):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    now = timezone.now()
+    for start, end, message in [
+        (now - timedelta(hours=2), now - timedelta(hours=1), "in the future"),
+        (now + timedelta(days=1), now + timedelta(days=1, minutes=10), "at least 15 minutes"),
+        (now + timedelta(days=1), now + timedelta(days=1, hours=5), "4 hours or shorter"),
+    ]:
+        with pytest.raises(slots.SlotError, match=message):
+            slots.put_in_slots(
+                team=team,
+                clinicians=[clinician],
+                venue=venue,
+                times=[slots.SlotTimes(start, end)],
+                by=team_lead,
+            )
