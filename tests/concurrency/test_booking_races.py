@@ -1,0 +1,164 @@
+"""Choice clinicians booking the same slots at the same moment: real threads, each with its own
+database connection, real transactions and row locks. Exactly one family gets each slot; nobody
+gets half a joint booking; no two bookings deadlock."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+
+import pytest
+from django.db import connection
+
+from diary import booking
+from diary.models import Appointment, AppointmentSlot, Slot, SlotStatus
+from tests.factories import CaseFactory, SlotFactory, VenueFactory
+from tests.factories.diary import clinician_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Crowd:
+    """N threads that live for the whole test (one database connection each) and, round after
+    round, are released together by a barrier to run one action each."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.start = threading.Barrier(size + 1)
+        self.done = threading.Barrier(size + 1)
+        self.actions: list[Callable[[], object]] = []
+        self.results: list[object] = [None] * size
+        self.stop = False
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(size)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, i: int) -> None:
+        try:
+            while True:
+                self.start.wait(timeout=60)
+                if self.stop:
+                    return
+                try:
+                    self.results[i] = self.actions[i]()
+                except Exception as error:  # noqa: BLE001 - the race's losers are part of the result
+                    self.results[i] = error
+                self.done.wait(timeout=60)
+        finally:
+            connection.close()
+
+    def race(self, actions: list[Callable[[], object]]) -> list[object]:
+        assert len(actions) == self.size
+        self.actions = actions
+        self.results = [None] * self.size
+        self.start.wait(timeout=60)
+        self.done.wait(timeout=120)
+        return list(self.results)
+
+    def close(self) -> None:
+        self.stop = True
+        self.start.wait(timeout=60)
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+@pytest.fixture
+def crowd_of():
+    crowds = []
+
+    def make(size: int) -> Crowd:
+        crowds.append(Crowd(size))
+        return crowds[-1]
+
+    yield make
+    for crowd in crowds:
+        crowd.close()
+
+
+def kinds(results: list[object]) -> Counter:
+    return Counter(type(result).__name__ for result in results)
+
+
+def test_fifty_clinicians_booking_one_slot_at_once_give_it_to_exactly_one_family(
+    team, choice_clinician, crowd_of
+):
+    crowd = crowd_of(50)
+    venue = VenueFactory(team=team)
+    SlotFactory.create_batch(3, team=team, venue=venue)  # somewhere for the losers to go
+    for _ in range(25):
+        slot = SlotFactory(team=team, venue=venue)
+        families = CaseFactory.create_batch(50, team=team)
+
+        results = crowd.race(
+            [
+                partial(booking.book_first_core, slot_ids=[slot.pk], case=case, by=choice_clinician)
+                for case in families
+            ]
+        )
+
+        assert kinds(results) == {"Appointment": 1, "SlotTaken": 49}, results
+        assert all(len(r.alternatives) >= 3 for r in results if isinstance(r, booking.SlotTaken))
+        assert AppointmentSlot.objects.filter(slot=slot, is_live=True).count() == 1
+
+
+def test_joint_bookings_sharing_a_clinician_never_both_succeed_and_never_half(
+    team, choice_clinician, crowd_of
+):
+    crowd = crowd_of(2)
+    x, y, z = clinician_in(team), clinician_in(team), clinician_in(team)
+    venue = VenueFactory(team=team)
+    for _ in range(200):
+        slot_y = SlotFactory(team=team, venue=venue, clinicians=[y])
+        same_time = {"starts_at": slot_y.starts_at, "ends_at": slot_y.ends_at, "team": team, "venue": venue}
+        slot_x, slot_z = SlotFactory(clinicians=[x], **same_time), SlotFactory(clinicians=[z], **same_time)
+        first, second = CaseFactory(team=team), CaseFactory(team=team)
+
+        results = crowd.race(
+            [
+                partial(
+                    booking.book_first_core, slot_ids=[slot_x.pk, slot_y.pk], case=first, by=choice_clinician
+                ),
+                partial(
+                    booking.book_first_core, slot_ids=[slot_y.pk, slot_z.pk], case=second, by=choice_clinician
+                ),
+            ]
+        )
+
+        assert kinds(results) == {"Appointment": 1, "SlotTaken": 1}, results
+        (winner,) = [r for r in results if isinstance(r, Appointment)]
+        booked = {s.pk for s in winner.slots.all()}
+        now_booked = set(
+            Slot.objects.filter(
+                pk__in=[slot_x.pk, slot_y.pk, slot_z.pk], status=SlotStatus.BOOKED
+            ).values_list("pk", flat=True)
+        )
+        assert now_booked == booked
+        assert len(booked) == 2  # the winner has both clinicians; the loser's other slot is still vacant
+
+
+def test_the_same_joint_booking_in_opposite_orders_never_deadlocks(team, choice_clinician, crowd_of):
+    crowd = crowd_of(2)
+    x, y = clinician_in(team), clinician_in(team)
+    venue = VenueFactory(team=team)
+    for _ in range(500):
+        slot_x = SlotFactory(team=team, venue=venue, clinicians=[x])
+        slot_y = SlotFactory(
+            team=team, venue=venue, clinicians=[y], starts_at=slot_x.starts_at, ends_at=slot_x.ends_at
+        )
+        first, second = CaseFactory(team=team), CaseFactory(team=team)
+
+        results = crowd.race(
+            [
+                partial(
+                    booking.book_first_core, slot_ids=[slot_x.pk, slot_y.pk], case=first, by=choice_clinician
+                ),
+                partial(
+                    booking.book_first_core, slot_ids=[slot_y.pk, slot_x.pk], case=second, by=choice_clinician
+                ),
+            ]
+        )
+
+        # A deadlock or a lock timeout would surface as OperationalError here.
+        assert kinds(results) == {"Appointment": 1, "SlotTaken": 1}, results
