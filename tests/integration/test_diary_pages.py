@@ -1,0 +1,210 @@
+"""The diary's pages: opening a case at the end of Choice, booking, the 409 page, outcomes and
+re-offers, and a clinician's slots."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from diary import booking
+from diary.models import Appointment, AppointmentStatus, ClinicianTime, OutboxEmail, Slot, SlotStatus
+from partnership.models import Case
+from tests.factories import CaseFactory, SlotFactory, VenueFactory
+from tests.factories.diary import clinician_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_case_opened_at_the_end_of_choice_goes_straight_to_the_search(client, team, choice_clinician):
+    client.force_login(choice_clinician)
+    url = reverse("partnership:case-new", args=[team.pk])
+    bad = client.post(
+        url,
+        {
+            "family_reference": "NS1",
+            "child_first_name": "Amy",
+            "child_last_name": "Lee",
+            "child_date_of_birth_day": "31",
+            "child_date_of_birth_month": "2",
+            "child_date_of_birth_year": "2015",
+            "referral_date_day": "4",
+            "referral_date_month": "1",
+            "referral_date_year": "2027",
+        },
+    )
+    assert bad.status_code == 400
+    assert "Date must be a real date" in bad.content.decode()
+    assert not Case.objects.exists()
+
+    good = client.post(
+        url,
+        {
+            "family_reference": "NS1",
+            "child_first_name": "Amy",
+            "child_last_name": "Lee",
+            "child_date_of_birth_day": "17",
+            "child_date_of_birth_month": "5",
+            "child_date_of_birth_year": "2015",
+            "referral_date_day": "4",
+            "referral_date_month": "1",
+            "referral_date_year": "2026",
+        },
+    )
+    case = Case.objects.get()
+    assert good["Location"] == reverse("diary:search", args=[team.pk]) + f"?case={case.pk}"
+    assert (case.child_date_of_birth, case.created_by) == (date(2015, 5, 17), choice_clinician)
+
+
+def test_booking_from_the_search_shows_the_appointment_on_the_case(client, team, choice_clinician):
+    slot = SlotFactory(team=team)
+    case = CaseFactory(team=team)
+    client.force_login(choice_clinician)
+    search = client.get(reverse("diary:search", args=[team.pk]), {"case": case.pk}).content.decode()
+    assert f"slots={slot.pk}" in search
+
+    confirm = client.get(reverse("diary:book", args=[team.pk, case.pk]), {"slots": slot.pk})
+    assert "Confirm the booking" in confirm.content.decode()
+    response = client.post(reverse("diary:book", args=[team.pk, case.pk]), {"slots": slot.pk, "filters": ""})
+    assert response.status_code == 302
+    appointment = Appointment.objects.get(case=case)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "Booked" in page
+    assert str(slot.venue) in page
+    assert OutboxEmail.objects.filter(about=f"appointment:{appointment.pk}").exists()
+
+
+def test_a_slot_just_taken_answers_409_with_alternatives_and_the_filters_kept(client, team, choice_clinician):
+    venue = VenueFactory(team=team)
+    slot = SlotFactory(team=team, venue=venue)
+    SlotFactory.create_batch(4, team=team, venue=venue)
+    booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    client.force_login(choice_clinician)
+    case = CaseFactory(team=team)
+
+    response = client.post(
+        reverse("diary:book", args=[team.pk, case.pk]), {"slots": slot.pk, "filters": f"venues={venue.pk}"}
+    )
+    text = response.content.decode()
+    assert response.status_code == 409
+    assert "That slot was just taken. Here are the next free ones." in text
+    assert text.count('name="slots"') >= 3
+    assert f"venues={venue.pk}" in text
+    assert not Appointment.objects.filter(case=case).exists()
+
+
+def test_a_dna_is_marked_and_re_offered_from_the_case(client, team, choice_clinician):
+    clinician = clinician_in(team)
+    slot = SlotFactory(team=team, clinicians=[clinician])
+    appointment = booking.book_first_core(
+        slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=timezone.now() - timedelta(hours=1))
+    client.force_login(choice_clinician)
+
+    client.post(reverse("diary:outcome", args=[team.pk, appointment.pk]), {"outcome": AppointmentStatus.DNA})
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.DNA
+    assert "Re-offer the lost slot" in client.get(appointment.case.get_absolute_url()).content.decode()
+
+    client.post(reverse("diary:reoffer", args=[team.pk, appointment.pk]))
+    assert Slot.objects.filter(reoffer_of=appointment, status=SlotStatus.VACANT).count() == 1
+    assert "Re-offer the lost slot" not in client.get(appointment.case.get_absolute_url()).content.decode()
+
+
+def test_a_cancellation_needs_a_reason(client, team, choice_clinician):
+    slot = SlotFactory(team=team)
+    appointment = booking.book_first_core(
+        slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    client.force_login(choice_clinician)
+    client.post(
+        reverse("diary:outcome", args=[team.pk, appointment.pk]),
+        {"outcome": AppointmentStatus.CANCELLED_BY_FAMILY},
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_a_clinician_puts_in_a_slot_and_sees_it_against_the_target(client, team, choice_clinician):
+    venue = VenueFactory(team=team)
+    client.force_login(choice_clinician)
+    url = reverse("diary:clinician-slots", args=[team.pk, choice_clinician.pk])
+    day = timezone.localdate() + timedelta(days=10)
+    response = client.post(
+        url,
+        {
+            "day_day": day.day,
+            "day_month": day.month,
+            "day_year": day.year,
+            "starts": "10:00",
+            "ends": "9:00",
+            "venue": venue.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "The slot must end after it starts" in response.content.decode()
+
+    client.post(
+        url,
+        {
+            "day_day": day.day,
+            "day_month": day.month,
+            "day_year": day.year,
+            "starts": "10:00",
+            "ends": "11:00",
+            "venue": venue.pk,
+        },
+    )
+    assert ClinicianTime.objects.filter(clinician=choice_clinician, is_live=True).count() == 1
+    assert "Upcoming slots" in client.get(url).content.decode()
+
+
+def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clinician):
+    venue = VenueFactory(team=team)
+    client.force_login(choice_clinician)
+    url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
+    data = {
+        "weekday": "0",
+        "starts": "10:00",
+        "ends": "11:00",
+        "first_day_day": "1",
+        "first_day_month": "4",
+        "first_day_year": "2027",
+        "last_day_day": "30",
+        "last_day_month": "6",
+        "last_day_year": "2027",
+        "every_weeks": "1",
+        "venue": venue.pk,
+    }
+    preview = client.post(url, {**data, "action": "preview"}).content.decode()
+    assert "11 slots to put in; 2 dates skipped" in preview
+    assert "bank holiday" in preview
+    assert not Slot.objects.exists()
+
+    client.post(url, {**data, "action": "save"})
+    assert Slot.objects.filter(team=team).count() == 11
+
+
+def test_a_clinician_cannot_remove_a_colleagues_slot_but_a_lead_can(
+    client, team, choice_clinician, team_lead
+):
+    slot = SlotFactory(team=team, clinicians=[clinician_in(team)])
+    client.force_login(choice_clinician)
+    assert client.post(reverse("diary:slot-remove", args=[team.pk, slot.pk])).status_code == 403
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.VACANT
+
+    client.force_login(team_lead)
+    client.post(reverse("diary:slot-remove", args=[team.pk, slot.pk]))
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.REMOVED
+
+
+def test_another_teams_case_is_404(client, team, outsider):
+    case = CaseFactory(team=team)
+    client.force_login(outsider)
+    assert client.get(case.get_absolute_url()).status_code == 404
+    assert client.post(reverse("diary:book", args=[team.pk, case.pk]), {"slots": "1"}).status_code == 404
