@@ -1,0 +1,171 @@
+"""A Choice clinician books the family's first Core appointment before they leave the room, with
+the keyboard alone: opens the case, filters the diary, books a joint slot; loses a race to a
+colleague and books one of the alternatives offered; marks a DNA and re-offers the lost slot.
+axe-core checks every page state on the way."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from accounts.models import SkillLevel
+from diary.models import Appointment, AppointmentStatus, Slot
+from tests.factories import (
+    DEMO_PASSWORD,
+    AppointmentFactory,
+    CaseFactory,
+    ClinicianSkillFactory,
+    MembershipFactory,
+    SkillFactory,
+    SlotFactory,
+    VenueFactory,
+)
+from tests.factories.diary import clinician_in, next_weekday_at
+from tests.functional.conftest import axe_violations, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def diary(team):
+    """Riverside has joint Systemic slots for Owen and Ben; Eastgate has slots without Systemic."""
+    systemic = SkillFactory(organisation=team.organisation, name="Systemic", level=SkillLevel.CORE)
+    riverside = VenueFactory(team=team, name="Riverside Clinic")
+    eastgate = VenueFactory(team=team, name="Eastgate Health Centre")
+    owen = clinician_in(team)
+    ben = clinician_in(team)
+    for clinician in (owen, ben):
+        ClinicianSkillFactory(profile=clinician.clinician_profile, skill=systemic)
+    joint = [
+        SlotFactory(
+            team=team, venue=riverside, clinicians=[owen, ben], starts_at=next_weekday_at(10, weeks_ahead=w)
+        )
+        for w in range(1, 6)
+    ]
+    SlotFactory(team=team, venue=eastgate, starts_at=next_weekday_at(14, weeks_ahead=1))
+    return {"systemic": systemic, "riverside": riverside, "joint": joint}
+
+
+def check(page: Page) -> None:
+    assert axe_violations(page) == []
+
+
+def press(page: Page, locator) -> None:
+    locator.focus()
+    page.keyboard.press("Enter")
+
+
+def tick(page: Page, label: str) -> None:
+    page.get_by_label(label, exact=True).focus()
+    page.keyboard.press("Space")
+
+
+def test_a_choice_clinician_books_a_joint_slot_and_takes_an_alternative_when_beaten_to_it(
+    page, browser, live_server, team, choice_clinician, diary
+):
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/cases/teams/{team.pk}/new/")
+    check(page)
+    for label, text in [
+        ("Family reference", "NS4711"),
+        ("Child's first name", "Amy"),
+        ("Child's last name", "Lee"),
+    ]:
+        page.get_by_label(label, exact=True).focus()
+        page.keyboard.type(text)
+    born = page.get_by_role("group", name="Child's date of birth")
+    for part, text in (("Day", "17"), ("Month", "5"), ("Year", "2015")):
+        born.get_by_label(part, exact=True).focus()
+        page.keyboard.type(text)
+    referred = page.get_by_role("group", name="Referral date")
+    for part, text in (("Day", "4"), ("Month", "1"), ("Year", "2026")):
+        referred.get_by_label(part, exact=True).focus()
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Find a first Core Partnership slot")
+    check(page)
+    tick(page, "Systemic (core)")
+    tick(page, "Riverside Clinic")
+    tick(page, "Joint work: two clinicians together")
+    results = page.locator("#results li")
+    expect(results).to_have_count(5)
+    expect(page.locator("#search-results")).not_to_contain_text("Eastgate")
+    check(page)
+
+    press(page, page.locator("#results").get_by_role("link").first)
+    expect(page.get_by_role("button", name="Confirm the booking")).to_be_visible()
+    check(page)
+
+    # Meanwhile, in another browser, a colleague books the same slot for another family.
+    first = diary["joint"][0]
+    MembershipFactory(team=team, user__username="cara.colleague")
+    other_family = CaseFactory(team=team)
+    colleague = browser.new_context(base_url=live_server.url).new_page()
+    log_in(colleague, "cara.colleague", DEMO_PASSWORD)
+    colleague.goto(f"/diary/teams/{team.pk}/cases/{other_family.pk}/book/?slots={first.pk}")
+    press(colleague, colleague.get_by_role("button", name="Confirm the booking"))
+    expect(colleague.get_by_role("alert")).to_contain_text("appointment is booked")
+    colleague.context.close()
+
+    press(page, page.get_by_role("button", name="Confirm the booking"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "That slot was just taken. Here are the next free ones."
+    )
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    alternatives = page.get_by_role("button", name=re.compile(r"^Book "))
+    assert alternatives.count() >= 3
+    expect(page.get_by_role("link", name="Back to the search, with your filters kept")).to_have_attribute(
+        "href", re.compile(f"venues={diary['riverside'].pk}")
+    )
+    check(page)
+
+    press(page, alternatives.first)
+    expect(page.get_by_role("alert")).to_contain_text("The first Core Partnership appointment is booked.")
+    check(page)
+    appointment = Appointment.objects.get(case__family_reference="NS4711")
+    assert appointment.slots.get() == diary["joint"][1]
+
+
+def test_a_dna_is_marked_and_re_offered(page, team, choice_clinician):
+    clinician = clinician_in(team)
+    past = timezone.now() - timedelta(days=1)
+    slot = SlotFactory(team=team, clinicians=[clinician], status="booked")
+    Slot.objects.filter(pk=slot.pk).update(starts_at=past, ends_at=past + timedelta(hours=1))
+    appointment = AppointmentFactory(
+        team=team, venue=slot.venue, starts_at=past, ends_at=past + timedelta(hours=1), slots=[slot]
+    )
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(appointment.case.get_absolute_url())
+    check(page)
+
+    page.get_by_label("Did not attend (DNA)").focus()
+    page.keyboard.press("Space")
+    press(page, page.get_by_role("button", name="Record what happened"))
+    expect(page.get_by_role("alert")).to_contain_text("recorded as did not attend")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.DNA
+
+    press(page, page.get_by_role("button", name="Re-offer the lost slot"))
+    expect(page.get_by_role("alert")).to_contain_text("The lost capacity is re-offered")
+    assert Slot.objects.filter(reoffer_of=appointment).count() == 1
+    check(page)
+
+
+def test_no_results_and_the_slot_editor_are_accessible(page, team, choice_clinician):
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/diary/teams/{team.pk}/search/?weekdays=1")
+    expect(page.locator("#no-results")).to_be_visible()
+    check(page)
+
+    page.goto(f"/diary/teams/{team.pk}/clinicians/{choice_clinician.pk}/slots/")
+    check(page)
+    press(page, page.get_by_role("button", name="Put the slot in"))
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    check(page)
+    page.goto(f"/diary/teams/{team.pk}/clinicians/{choice_clinician.pk}/slots/pattern/")
+    check(page)
