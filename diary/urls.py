@@ -1,6 +1,6 @@
 from django.urls import path
 
-from diary import views
+from diary import views, views_calendar
 
 app_name = "diary"
 
@@ -17,4 +17,14 @@ urlpatterns = [
     ),
     path("teams/<int:team_id>/clinicians/<int:clinician_id>/slots/pattern/", views.pattern, name="pattern"),
     path("teams/<int:team_id>/slots/<int:slot_id>/remove/", views.remove_slot, name="slot-remove"),
+    # Diaries out: a clinician's iCalendar feed, the team's week, team sessions.
+    path("calendar/<str:token>.ics", views_calendar.feed, name="feed"),
+    path("calendar/", views_calendar.calendar_settings, name="calendar-settings"),
+    path("teams/<int:team_id>/week/", views_calendar.team_week, name="team-week"),
+    path("teams/<int:team_id>/sessions/new/", views_calendar.team_session_new, name="team-session-new"),
+    path(
+        "teams/<int:team_id>/sessions/<int:session_id>/cancel/",
+        views_calendar.team_session_cancel,
+        name="team-session-cancel",
+    ),
 ]

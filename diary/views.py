@@ -20,6 +20,7 @@ from accounts.models import Team
 from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
 from diary.models import Appointment, Slot
+from partnership import cases
 from partnership.models import Case
 
 SEARCH_LIMIT = 20
@@ -184,6 +185,7 @@ def letter(request: HttpRequest, team_id: int, appointment_id: int) -> HttpRespo
     """The family's appointment letter, to print (or save as PDF from the browser)."""
     team = access.get_team_for_diary(request.user, team_id)
     appointment = queries.appointment_for_letter(team=team, appointment_id=appointment_id)
+    cases.record_view(case=appointment.case, by=request.user, what="appointment letter")
     return render(request, "diary/letter.html", {"team": team, "appointment": appointment})
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from accounts.models import Team, User
-from partnership.models import Case
+from partnership.models import Case, CaseView
 
 MESSAGES = {
     "duplicate": "This family already has a case from a referral on that date: open it from the cases.",
@@ -56,3 +56,8 @@ def open_case(
             )
     except IntegrityError:
         raise CaseError(MESSAGES["duplicate"], field="family_reference") from None
+
+
+def record_view(*, case: Case, by: User, what: str = "case") -> None:
+    """Log that someone opened a child's record (DESIGN.md: viewing a child's case is logged)."""
+    CaseView.objects.create(case=case, viewed_by=by, what=what)

@@ -54,3 +54,21 @@ class Case(models.Model):
     @property
     def child_name(self) -> str:
         return f"{self.child_first_name} {self.child_last_name}"
+
+
+class CaseView(models.Model):
+    """Someone opened a child's case or letter: who looked at which child's record, and when.
+
+    Not audited by triggers (it is itself the audit), and never updated."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="views")
+    viewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    viewed_at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(max_length=40, default="case", help_text="The page: the case or a letter.")
+
+    class Meta:
+        ordering = ["-viewed_at"]
+        indexes = [models.Index(fields=["case", "-viewed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.viewed_by} viewed {self.case} ({self.what})"

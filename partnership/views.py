@@ -69,6 +69,7 @@ def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
 def case_detail(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
     team = access.get_team_for_diary(request.user, team_id)
     case = get_object_or_404(Case.objects.select_related("created_by"), pk=case_id, team=team)
+    cases.record_view(case=case, by=request.user)
     appointments = diary_queries.case_appointments(case)
     can_book = access.belongs_to_team(request.user, team)
     rows = [

@@ -22,7 +22,7 @@ from tests.factories.diary import (
     SlotFactory,
     TeamSessionFactory,
 )
-from tests.factories.partnership import CaseFactory
+from tests.factories.partnership import CaseFactory, CaseViewFactory
 from tests.factories.planning import (
     AbsenceFactory,
     JobPlanFactory,
@@ -37,6 +37,7 @@ __all__ = [
     "AppointmentSlotFactory",
     "CalendarFeedFactory",
     "CaseFactory",
+    "CaseViewFactory",
     "ClinicianTimeFactory",
     "OutboxEmailFactory",
     "SlotFactory",

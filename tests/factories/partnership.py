@@ -5,7 +5,7 @@ from datetime import date
 import factory
 from factory.django import DjangoModelFactory
 
-from partnership.models import Case
+from partnership.models import Case, CaseView
 from tests.factories.accounts import TeamFactory, UserFactory
 
 
@@ -23,3 +23,11 @@ class CaseFactory(DjangoModelFactory):
     referral_date = date(2027, 1, 4)
     choice_date = date(2027, 1, 18)
     created_by = factory.SubFactory(UserFactory)
+
+
+class CaseViewFactory(DjangoModelFactory):
+    class Meta:
+        model = CaseView
+
+    case = factory.SubFactory(CaseFactory)
+    viewed_by = factory.SubFactory(UserFactory)

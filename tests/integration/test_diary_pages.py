@@ -208,3 +208,17 @@ def test_another_teams_case_is_404(client, team, outsider):
     client.force_login(outsider)
     assert client.get(case.get_absolute_url()).status_code == 404
     assert client.post(reverse("diary:book", args=[team.pk, case.pk]), {"slots": "1"}).status_code == 404
+
+
+def test_opening_a_childs_case_or_letter_is_logged(client, team, choice_clinician):
+    from partnership.models import CaseView
+    from tests.factories import AppointmentFactory
+
+    appointment = AppointmentFactory(team=team)
+    client.force_login(choice_clinician)
+    client.get(appointment.case.get_absolute_url())
+    client.get(reverse("diary:letter", args=[team.pk, appointment.pk]))
+    assert list(CaseView.objects.filter(case=appointment.case).values_list("viewed_by", "what")) == [
+        (choice_clinician.pk, "appointment letter"),
+        (choice_clinician.pk, "case"),
+    ]

@@ -1,0 +1,189 @@
+"""Reads for the team's week view: a row per clinician, a column per weekday, every slot,
+appointment and team session in it. A fixed number of queries however big the team is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from psycopg2.extras import DateTimeTZRange
+
+from accounts.calendar import bank_holidays
+from accounts.models import Team, User
+from diary.forms import team_clinicians
+from diary.ical import VACANT_SUMMARY
+from diary.models import AppointmentSlot, ClinicianTime, SlotStatus, TeamSession
+from diary.slots import at
+
+WEEKDAYS = 5  # Monday to Friday: the teams do not work weekends
+YEARS_SHOWN = range(2000, 2100)  # a week outside these is a typed-in URL, not a diary
+
+
+class EntryKind:
+    VACANT = "vacant"
+    BOOKED = "booked"
+    LOST = "lost"
+    SESSION = "session"
+    ELSEWHERE = "elsewhere"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing in one clinician's day."""
+
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    label: str
+    venue: str = ""
+    case: object | None = None  # the case of a booked appointment, to link to
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    bank_holiday: str = ""
+
+
+@dataclass
+class ClinicianWeek:
+    clinician: User
+    cells: list[tuple[Day, list[Entry]]]  # Monday to Friday
+
+
+@dataclass
+class SessionInWeek:
+    session: TeamSession
+    clinicians: list[User] = field(default_factory=list)
+
+
+@dataclass
+class TeamWeek:
+    team: Team
+    monday: date
+    days: list[Day]
+    rows: list[ClinicianWeek]
+    sessions: list[SessionInWeek]
+
+    @property
+    def previous(self) -> date:
+        return self.monday - timedelta(weeks=1)
+
+    @property
+    def next(self) -> date:
+        return self.monday + timedelta(weeks=1)
+
+    @property
+    def friday(self) -> date:
+        return self.monday + timedelta(days=WEEKDAYS - 1)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_from(raw: str | None) -> date:
+    """The Monday of the week asked for as ?week=2027-01-11 (any day of it will do); this week if
+    the value is missing or not a date."""
+    try:
+        asked = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        asked = None
+    if asked is None or asked.year not in YEARS_SHOWN:
+        return monday_of(timezone.localdate())
+    return monday_of(asked)
+
+
+def _entry(time_row: ClinicianTime, team: Team) -> Entry:
+    if time_row.slot is not None:
+        slot = time_row.slot
+        if slot.team_id != team.pk:
+            return Entry(EntryKind.ELSEWHERE, slot.starts_at, slot.ends_at, "Busy in another team's diary")
+        if slot.status == SlotStatus.BOOKED and slot.live_links:
+            appointment = slot.live_links[0].appointment
+            return Entry(
+                EntryKind.BOOKED,
+                slot.starts_at,
+                slot.ends_at,
+                f"{appointment.get_kind_display()}: family {appointment.case.family_reference}",
+                venue=slot.venue.name,
+                case=appointment.case,
+            )
+        if slot.status == SlotStatus.LOST:
+            return Entry(
+                EntryKind.LOST,
+                slot.starts_at,
+                slot.ends_at,
+                "Slot lost to a late cancellation",
+                venue=slot.venue.name,
+            )
+        return Entry(
+            EntryKind.VACANT,
+            slot.starts_at,
+            slot.ends_at,
+            VACANT_SUMMARY.get(slot.kind, "Vacant slot"),
+            venue=slot.venue.name,
+        )
+    session = time_row.team_session
+    if session.team_id != team.pk:
+        return Entry(EntryKind.ELSEWHERE, session.starts_at, session.ends_at, "Busy in another team's diary")
+    return Entry(
+        EntryKind.SESSION,
+        session.starts_at,
+        session.ends_at,
+        str(session),
+        venue=session.venue.name if session.venue else "",
+    )
+
+
+def team_week(*, team: Team, monday: date) -> TeamWeek:
+    """The team's diary for the working week starting on `monday`: three queries (the clinicians,
+    their live diary time with its slots, sessions and venues, and the live bookings of the
+    slots), however many clinicians and entries there are."""
+    starts, ends = at(monday, time.min), at(monday + timedelta(days=WEEKDAYS), time.min)
+    holidays = {}
+    for year in {monday.year, (monday + timedelta(days=WEEKDAYS - 1)).year}:
+        holidays.update(bank_holidays(team.nation, year))
+    days = [
+        Day(day, holidays.get(day, ""))
+        for day in (monday + timedelta(days=offset) for offset in range(WEEKDAYS))
+    ]
+
+    clinicians = list(team_clinicians(team))
+    times = (
+        ClinicianTime.objects.filter(
+            clinician__in=clinicians,
+            is_live=True,
+            during__overlap=DateTimeTZRange(starts, ends, "[)"),
+        )
+        .select_related("slot__venue", "team_session__venue")
+        .prefetch_related(
+            Prefetch(
+                "slot__appointment_links",
+                queryset=AppointmentSlot.objects.filter(is_live=True).select_related("appointment__case"),
+                to_attr="live_links",
+            )
+        )
+        .order_by("during", "pk")
+    )
+    by_clinician_day: dict[tuple[int, date], list[Entry]] = defaultdict(list)
+    sessions: dict[int, SessionInWeek] = {}
+    people = {clinician.pk: clinician for clinician in clinicians}
+    for time_row in times:
+        entry = _entry(time_row, team)
+        by_clinician_day[(time_row.clinician_id, timezone.localdate(entry.starts_at))].append(entry)
+        if entry.kind == EntryKind.SESSION:
+            held = sessions.setdefault(time_row.team_session_id, SessionInWeek(time_row.team_session))
+            held.clinicians.append(people[time_row.clinician_id])
+
+    rows = [
+        ClinicianWeek(clinician, [(d, by_clinician_day.get((clinician.pk, d.day), [])) for d in days])
+        for clinician in clinicians
+    ]
+    ordered = sorted(sessions.values(), key=lambda s: (s.session.starts_at, s.session.pk))
+    for held in ordered:
+        held.clinicians.sort(key=lambda c: (c.last_name, c.first_name))
+    return TeamWeek(team=team, monday=monday, days=days, rows=rows, sessions=ordered)
