@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from diary import outbox, search
+from diary.locking import polite_when_busy, set_lock_timeout
 from diary.models import (
     CANCELLED,
     LIVE_FIRST_CORE,
@@ -31,14 +32,12 @@ from diary.models import (
 from diary.slots import SlotError, _put_in, preview_pattern
 from partnership.models import Case
 
-LOCK_TIMEOUT = "3s"
 # A cancellation with less notice than this cannot be rebooked: the slot is lost, and re-offered.
 REBOOKING_NOTICE = timedelta(hours=24)
 REOFFER_WEEKS = 12  # how far ahead a re-offer looks for the clinician's next free time
 
 MESSAGES = {
     "slot_taken": "That slot was just taken. Here are the next free ones.",
-    "busy": "The diary is busy. Wait a moment and try again: nothing has been booked.",
     "already_booked": (
         "{child} already has a first Core appointment on {when}. Cancel it before booking another."
     ),
@@ -73,9 +72,8 @@ class BookingError(Exception):
         self.message = message
 
 
-def _lock_timeout() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+class DiaryBusy(BookingError):
+    """Another booking held the rows longer than the lock timeout: nothing changed; try again."""
 
 
 def _locked_slots(slot_ids: Sequence[int]) -> list[Slot]:
@@ -88,6 +86,7 @@ def _locked_slots(slot_ids: Sequence[int]) -> list[Slot]:
     )
 
 
+@polite_when_busy(DiaryBusy)
 @transaction.atomic(durable=True)
 def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
     """Book the family's first Core Partnership appointment into one slot, or two slots of
@@ -97,7 +96,7 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     slots do not make one booking or the family already has a first Core appointment. A repeated
     submit of the same booking returns the appointment already made.
     """
-    _lock_timeout()
+    set_lock_timeout()
     case = Case.objects.select_for_update().get(pk=case.pk)  # one booking at a time per family
     existing = (
         Appointment.objects.filter(case=case, kind=SlotKind.FIRST_CORE, status__in=LIVE_FIRST_CORE)
@@ -174,6 +173,7 @@ OUTCOMES = [
 ]
 
 
+@polite_when_busy(DiaryBusy)
 @transaction.atomic(durable=True)
 def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", by: User) -> Appointment:
     """Mark an appointment attended, not attended (DNA) or cancelled (with a reason).
@@ -182,7 +182,7 @@ def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", 
     later than that the slot is lost and can be re-offered, as after a DNA. Raises BookingError
     if the appointment already has an outcome, or is marked attended or DNA before it starts.
     """
-    _lock_timeout()
+    set_lock_timeout()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingError(MESSAGES["outcome_done"].format(outcome=appointment.get_status_display().lower()))
@@ -215,13 +215,14 @@ def can_reoffer(appointment: Appointment) -> bool:
     )
 
 
+@polite_when_busy(DiaryBusy)
 @transaction.atomic(durable=True)
 def reoffer(*, appointment: Appointment, by: User) -> Slot:
     """Put the lost capacity of a DNA'd or late-cancelled first Core appointment back in the diary:
     a vacant slot with the same clinician(s), venue, weekday and time, at their next free week.
     Raises BookingError if there is nothing to re-offer, it was re-offered already, or no free
     time is found in the next 12 weeks."""
-    _lock_timeout()
+    set_lock_timeout()
     appointment = (
         Appointment.objects.select_for_update()
         .prefetch_related("slot_links__slot", "slot_links__slot__times__clinician")

@@ -159,6 +159,9 @@ def _bounds(quarter: Quarter) -> tuple[datetime, datetime]:
 
 
 def _has_a_diary(team: Team, quarter: Quarter) -> bool:
+    """The marker of a team already seeded this quarter (or filled by its own people): any first
+    Core slot starting in the quarter, whatever its status, that is not a re-offer (last quarter's
+    re-offers can fall in this one)."""
     start, end = _bounds(quarter)
     return Slot.objects.filter(
         team=team, kind=SlotKind.FIRST_CORE, reoffer_of__isnull=True, starts_at__gte=start, starts_at__lt=end
@@ -187,7 +190,7 @@ class Planned:
     pattern: Pattern
     times: SlotTimes
     outcome: str | None = None  # an AppointmentStatus, or None: left unbooked
-    notice: timedelta | None = None  # how long before the start a cancellation came
+    notice: timedelta = timedelta(0)  # how long before the start a cancellation came
     reoffer_of: Planned | None = None
     booked_by: User | None = None
     slot: Slot | None = None
@@ -198,7 +201,6 @@ class Planned:
         if self.outcome is None:
             return SlotStatus.VACANT
         if self.outcome in CANCELLED:
-            assert self.notice is not None  # noqa: S101  (set with every cancellation below)
             return SlotStatus.VACANT if self.notice >= booking.REBOOKING_NOTICE else SlotStatus.LOST
         return SlotStatus.BOOKED
 
@@ -300,20 +302,18 @@ def _pattern(
     first_day = quarter.start + timedelta(weeks=rng.randrange(every_weeks))
     weekdays = [day for day in WORKING_DAYS if day not in avoid_weekdays]
     rng.shuffle(weekdays)
-    best: tuple[int, list[SlotTimes]] | None = None
-    for weekday in weekdays:
+    weekday, free = weekdays[0], []
+    for candidate in weekdays:
         days = pattern_days(
-            weekday=weekday, first_day=first_day, last_day=quarter.end, every_weeks=every_weeks
+            weekday=candidate, first_day=first_day, last_day=quarter.end, every_weeks=every_weeks
         )
         preview = preview_pattern(team=team, clinicians=clinicians, days=days, start=start, end=end)
         clashes = set(preview.clashes)
-        free = [times for times in preview.slots if times.starts_at not in clashes]
-        if best is None or len(free) > len(best[1]):
-            best = (weekday, free)
+        room = [times for times in preview.slots if times.starts_at not in clashes]
+        if len(room) > len(free):
+            weekday, free = candidate, room
         if len(free) >= count:
             break
-    assert best is not None  # noqa: S101  (there is always a weekday to try)
-    weekday, free = best
     return Pattern(clinicians, venue, weekday, start, end, tuple(_spread(free, count)))
 
 
@@ -375,8 +375,8 @@ def _patterns(
 
 def _seed_team(team: Team, demo_team: DemoTeam, *, quarter: Quarter, today: date) -> None:
     rng = random.Random(f"{SEED}:{team.name}:{quarter.label}")  # noqa: S311  (made-up data, same every run)
-    # What has already happened. `today` may be another day than the real one (tests); the domain
-    # functions only take what is after the real now.
+    # Slots up to here have happened: the later of now and the start of `today`. (Tests may pass
+    # another day than the real one; the domain functions only ever take what is after the real now.)
     cutoff = max(timezone.now(), at(today, time.min))
     rows = sorted(
         (row for row in team_quarter(one_team_planning(team), quarter).clinicians if row.core_target_whole),
@@ -563,7 +563,6 @@ def _outcome_fields(each: Planned, *, cutoff: datetime, rng: random.Random) -> d
         return {}
     by = each.pattern.clinicians[0]
     if each.outcome in CANCELLED:
-        assert each.notice is not None  # noqa: S101  (set with every cancellation)
         return {
             "outcome_by": by,
             "outcome_at": each.times.starts_at - each.notice,

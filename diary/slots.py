@@ -21,6 +21,7 @@ from psycopg2.extras import DateTimeTZRange
 from accounts.calendar import bank_holidays
 from accounts.models import Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
+from diary.locking import polite_when_busy, set_lock_timeout
 from diary.models import Appointment, ClinicianTime, Slot, SlotKind, SlotStatus
 from planning.models import Absence
 
@@ -172,6 +173,7 @@ def _check(*, team: Team, clinicians: Sequence[User], venue: Venue, times: Seque
             raise SlotError(MESSAGES["in_the_past"])
 
 
+@polite_when_busy(SlotError)
 @transaction.atomic(durable=True)
 def put_in_slots(
     *,
@@ -191,6 +193,7 @@ def put_in_slots(
 
 
 def _put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot]:
+    set_lock_timeout()  # an overlapping insert not yet committed elsewhere makes ours wait
     _check(team=team, clinicians=clinicians, venue=venue, times=times)
     clashes = clashes_with_diary(clinicians=clinicians, times=times)
     if clashes:
@@ -221,6 +224,7 @@ def _put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slo
     return slots
 
 
+@polite_when_busy(SlotError)
 @transaction.atomic(durable=True)
 def put_in_pattern(
     *,
@@ -250,9 +254,11 @@ def put_in_pattern(
     return slots, preview
 
 
+@polite_when_busy(SlotError)
 @transaction.atomic(durable=True)
 def remove_slot(*, slot: Slot, by: User) -> Slot:
     """Take a vacant slot out of the diary; its time is free again. Raises SlotError if booked."""
+    set_lock_timeout()
     slot = Slot.objects.select_for_update().get(pk=slot.pk)
     if slot.status != SlotStatus.VACANT:
         raise SlotError(MESSAGES["not_vacant"])

@@ -113,7 +113,8 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
     except booking.BookingError as problem:
         context["problem"] = problem.message
         context["result"] = queries.result_for(team=team, slot_ids=slot_ids)
-        return render(request, "diary/book.html", context, status=400)
+        busy = isinstance(problem, booking.DiaryBusy)
+        return render(request, "diary/book.html", context, status=409 if busy else 400)
     messages.success(request, "The first Core Partnership appointment is booked.")
     return redirect(
         reverse("partnership:case-detail", args=[team.pk, case.pk]) + f"#appointment-{appointment.pk}"

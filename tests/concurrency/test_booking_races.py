@@ -162,3 +162,32 @@ def test_the_same_joint_booking_in_opposite_orders_never_deadlocks(team, choice_
 
         # A deadlock or a lock timeout would surface as OperationalError here.
         assert kinds(results) == {"Appointment": 1, "SlotTaken": 1}, results
+
+
+def test_a_booking_that_waits_too_long_for_a_busy_slot_is_told_so_and_changes_nothing(team, choice_clinician):
+    from django.db import transaction
+
+    from diary.locking import BUSY
+
+    slot = SlotFactory(team=team)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_slot():
+        try:
+            with transaction.atomic():
+                Slot.objects.select_for_update().get(pk=slot.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        with pytest.raises(booking.DiaryBusy, match=BUSY):
+            booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not Appointment.objects.exists()
