@@ -257,7 +257,9 @@ CRISPY_FAIL_SILENTLY = False
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "capa@localhost")
 # Links in emails and letters point here (no request to take the host from in the worker).
-CAPA_BASE_URL = env("CAPA_BASE_URL", default="http://127.0.0.1:8000", hint="e.g. https://capa.example.nhs.uk")
+CAPA_BASE_URL = os.environ.get(
+    "CAPA_BASE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
+)
 
 LOGGING = {
     "version": 1,

@@ -86,16 +86,32 @@ def _locked_slots(slot_ids: Sequence[int]) -> list[Slot]:
     )
 
 
-@polite_when_busy(DiaryBusy)
-@transaction.atomic(durable=True)
+class _Taken(Exception):  # noqa: N818  (internal: becomes SlotTaken once the transaction has ended)
+    def __init__(self, slots: list[Slot]) -> None:
+        super().__init__()
+        self.slots = slots
+
+
 def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
     """Book the family's first Core Partnership appointment into one slot, or two slots of
     different clinicians at the same venue and time.
 
-    Raises SlotTaken (with alternatives) if a slot is no longer vacant, and BookingError if the
-    slots do not make one booking or the family already has a first Core appointment. A repeated
-    submit of the same booking returns the appointment already made.
+    Raises SlotTaken (with alternatives) if a slot is no longer vacant, DiaryBusy if the slots
+    stayed locked past the lock timeout, and BookingError if the slots do not make one booking or
+    the family already has a first Core appointment. A repeated submit of the same booking returns
+    the appointment already made.
     """
+    try:
+        return _book_first_core(slot_ids=slot_ids, case=case, by=by)
+    except _Taken as taken:
+        # Alternatives are looked up after the rollback, so a loser never holds the slot's lock
+        # while it searches: fifty clinicians racing for one slot queue for milliseconds, not seconds.
+        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(taken.slots)) from None
+
+
+@polite_when_busy(DiaryBusy)
+@transaction.atomic(durable=True)
+def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
     set_lock_timeout()
     case = Case.objects.select_for_update().get(pk=case.pk)  # one booking at a time per family
     existing = (
@@ -112,7 +128,7 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     slots = _locked_slots(slot_ids)
     _check_bookable(slots, slot_ids=slot_ids, case=case)
     if not all(slot.is_vacant for slot in slots):
-        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots))
+        raise _Taken(slots)
     first = slots[0]
     try:
         with transaction.atomic():  # savepoint: a constraint violation must not poison the outer block
@@ -131,7 +147,7 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
             )
             Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
     except IntegrityError:  # the partial unique constraints are the guarantee
-        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots)) from None
+        raise _Taken(slots) from None
     outbox.queue_booking_confirmation(appointment)
     return appointment
 
@@ -139,7 +155,7 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
 def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int], case: Case) -> None:
     if not slots or len(slots) != len(set(slot_ids)) or len(slots) > 2:
         if len(slots) != len(set(slot_ids)) and slots:  # a slot vanished: it was removed
-            raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(slots))
+            raise _Taken(slots)
         raise BookingError(MESSAGES["not_bookable"])
     if any(slot.team_id != case.team_id for slot in slots):
         raise BookingError(MESSAGES["other_team"])

@@ -190,7 +190,7 @@ class Planned:
     pattern: Pattern
     times: SlotTimes
     outcome: str | None = None  # an AppointmentStatus, or None: left unbooked
-    notice: timedelta = timedelta(0)  # how long before the start a cancellation came
+    cancelled_at: datetime | None = None
     reoffer_of: Planned | None = None
     booked_by: User | None = None
     slot: Slot | None = None
@@ -200,8 +200,9 @@ class Planned:
     def slot_status(self) -> str:
         if self.outcome is None:
             return SlotStatus.VACANT
-        if self.outcome in CANCELLED:
-            return SlotStatus.VACANT if self.notice >= booking.REBOOKING_NOTICE else SlotStatus.LOST
+        if self.outcome in CANCELLED and self.cancelled_at is not None:
+            notice = self.times.starts_at - self.cancelled_at
+            return SlotStatus.VACANT if notice >= booking.REBOOKING_NOTICE else SlotStatus.LOST
         return SlotStatus.BOOKED
 
 
@@ -436,10 +437,19 @@ def _decide_outcomes(
             each.outcome = AppointmentStatus.DNA
         elif i < dna + cancelled:
             each.outcome = rng.choice(CANCELLED)
-            late = rng.random() < 0.5
-            each.notice = timedelta(hours=rng.randint(2, 20)) if late else timedelta(days=rng.randint(2, 6))
+            each.cancelled_at = _cancelled_at(each.times, late=rng.random() < 0.5, rng=rng)
         else:
             each.outcome = AppointmentStatus.ATTENDED
+
+
+def _cancelled_at(times: SlotTimes, *, late: bool, rng: random.Random) -> datetime:
+    """A phone call on the morning of the day (every slot starts from 09:00), or a few working days
+    before (after the family was booked at Choice, a week or more before)."""
+    day = timezone.localtime(times.starts_at).date()
+    if late:
+        return at(day, time(8, rng.choice([0, 15, 30])))
+    before = _working_day_on_or_before(day - timedelta(days=rng.randint(2, 4)))
+    return at(before, time(rng.randint(9, 16), rng.choice([0, 15, 30, 45])))
 
 
 def _reoffer_date(team: Team, dna: Planned, busy: Busy) -> SlotTimes | None:
@@ -565,11 +575,15 @@ def _outcome_fields(each: Planned, *, cutoff: datetime, rng: random.Random) -> d
     if each.outcome in CANCELLED:
         return {
             "outcome_by": by,
-            "outcome_at": each.times.starts_at - each.notice,
+            "outcome_at": each.cancelled_at,
             "cancel_reason": rng.choice(CANCEL_REASONS[each.outcome]),
         }
-    # Recorded after the appointment, the same day or the next.
-    recorded = each.times.ends_at + timedelta(minutes=rng.randint(10, 26 * 60))
+    # Recorded straight after the appointment, or the next working morning.
+    recorded = each.times.ends_at + timedelta(minutes=rng.randint(5, 90))
+    if rng.random() < 0.3:
+        day = timezone.localtime(each.times.starts_at).date()
+        next_day = day + timedelta(days=3 if day.weekday() == 4 else 1)
+        recorded = at(next_day, time(rng.randint(9, 11), rng.choice([0, 15, 30, 45])))
     return {"outcome_by": by, "outcome_at": min(recorded, cutoff)}
 
 

@@ -207,7 +207,7 @@ def next_like(slots: Sequence[Slot], *, limit: int = 5) -> list[Result]:
     if not slots:
         return []
     first = slots[0]
-    joint = len(slots) == 2 or any(len(getattr(s, "live_times", ())) == 2 for s in slots)
+    joint = len(slots) == 2 or ClinicianTime.objects.filter(slot=first, is_live=True).count() == 2
     taken = [s.pk for s in slots]
     same_venue = search(
         Filters(team=first.team, venues=[first.venue], joint=joint, exclude_slot_ids=taken), limit=limit

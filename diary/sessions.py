@@ -19,6 +19,7 @@ from psycopg2.extras import DateTimeTZRange
 
 from accounts.models import Membership, Role, Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
+from diary.locking import polite_when_busy, set_lock_timeout
 from diary.models import ClinicianTime, SessionKind, SlotStatus, TeamSession
 
 SHORTEST = timedelta(minutes=15)
@@ -126,6 +127,7 @@ def _check(
         raise SessionError(MESSAGES["venue_elsewhere"], field="venue")
 
 
+@polite_when_busy(SessionError)
 @transaction.atomic(durable=True)
 def put_in_team_session(
     *,
@@ -141,7 +143,9 @@ def put_in_team_session(
     """Put a team session in the diary, blocking each attending clinician's time.
 
     Raises SessionError if the details do not make a session, or (listing who clashes when) if it
-    overlaps anything live in an attending clinician's diary; then nothing is saved."""
+    overlaps anything live in an attending clinician's diary, or if the diary stays busy; then
+    nothing is saved."""
+    set_lock_timeout()  # an insert waiting on a colleague's uncommitted overlapping row must not hang
     clinicians = list({clinician.pk: clinician for clinician in clinicians}.values())  # each once
     _check(team=team, kind=kind, starts_at=starts_at, ends_at=ends_at, venue=venue, clinicians=clinicians)
     clashes = clashes_for(clinicians=clinicians, starts_at=starts_at, ends_at=ends_at)
@@ -171,11 +175,13 @@ def put_in_team_session(
     return session
 
 
+@polite_when_busy(SessionError)
 @transaction.atomic(durable=True)
 def cancel_team_session(*, session: TeamSession, by: User) -> TeamSession:
     """Cancel a team session that has not started: its clinicians' time is free again.
 
-    Raises SessionError if it is already cancelled or has started."""
+    Raises SessionError if it is already cancelled or has started, or if the diary stays busy."""
+    set_lock_timeout()
     session = TeamSession.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         raise SessionError(MESSAGES["already_cancelled"])

@@ -53,11 +53,8 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
         return redirect("diary:calendar-settings")
     calendar_feed = ical.ensure_feed(request.user)
     address = request.build_absolute_uri(reverse("diary:feed", args=[calendar_feed.token]))
-    return render(
-        request,
-        "diary/calendar_settings.html",
-        {"address": address, "webcal": "webcal://" + address.split("://", 1)[1]},
-    )
+    # No webcal:// link: calendars may fetch those over plain HTTP, and the address is a secret.
+    return render(request, "diary/calendar_settings.html", {"address": address})
 
 
 @login_required
