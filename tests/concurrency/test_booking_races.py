@@ -89,7 +89,7 @@ def test_fifty_clinicians_booking_one_slot_at_once_give_it_to_exactly_one_family
     SlotFactory.create_batch(3, team=team, venue=venue)  # somewhere for the losers to go
     for _ in range(25):
         slot = SlotFactory(team=team, venue=venue)
-        families = CaseFactory.create_batch(50, team=team)
+        families = CaseFactory.create_batch(50, team=team, created_by=choice_clinician)
 
         results = crowd.race(
             [
