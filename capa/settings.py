@@ -255,6 +255,7 @@ CRISPY_TEMPLATE_PACK = "nhsuk"
 CRISPY_FAIL_SILENTLY = False
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_TIMEOUT = 10  # a mail server that hangs must not hold a worker for long
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "capa@localhost")
 # Links in emails and letters point here (no request to take the host from in the worker).
 CAPA_BASE_URL = os.environ.get(

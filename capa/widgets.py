@@ -117,7 +117,10 @@ class UKDateField(forms.Field):
             raise self._error("missing", missing, missing=" and ".join(missing))
         month = MONTH_NAMES.get(parts["month"].lower(), parts["month"])
         numbers = {"day": parts["day"], "month": str(month), "year": parts["year"]}
-        not_numbers = tuple(part for part in PARTS if not numbers[part].isdigit())
+        # isdigit() alone accepts "²", which int() refuses: only 0-9 are numbers here.
+        not_numbers = tuple(
+            part for part in PARTS if not (numbers[part].isascii() and numbers[part].isdigit())
+        )
         if not_numbers:
             raise self._error("not_real", not_numbers)
         if len(numbers["year"]) != 4:

@@ -29,7 +29,7 @@ from diary.models import (
     SlotKind,
     SlotStatus,
 )
-from diary.slots import SlotError, _put_in, preview_pattern
+from diary.slots import SlotError, preview_pattern, put_in
 from partnership.models import Case
 
 # A cancellation with less notice than this cannot be rebooked: the slot is lost, and re-offered.
@@ -37,12 +37,12 @@ REBOOKING_NOTICE = timedelta(hours=24)
 REOFFER_WEEKS = 12  # how far ahead a re-offer looks for the clinician's next free time
 
 MESSAGES = {
-    "slot_taken": "That slot was just taken. Here are the next free ones.",
     "already_booked": (
         "{child} already has a first Core appointment on {when}. Cancel it before booking another."
     ),
     "not_bookable": "These slots cannot be booked together: choose one result from the search.",
-    "other_team": "That slot is in another team's diary.",
+    "started": "That slot has already started: choose a later one.",
+    "started_not_cancelled": "The appointment has started: record whether the family attended or not.",
     "outcome_done": "This appointment already has an outcome: {outcome}.",
     "too_early": "An appointment can be marked attended or not attended once it has started.",
     "nothing_to_reoffer": (
@@ -76,11 +76,12 @@ class DiaryBusy(BookingError):
     """Another booking held the rows longer than the lock timeout: nothing changed; try again."""
 
 
-def _locked_slots(slot_ids: Sequence[int]) -> list[Slot]:
-    # Lock in primary-key order so that (X, Y) against (Y, X) can never deadlock.
+def _locked_slots(slot_ids: Sequence[int], *, team_id: int) -> list[Slot]:
+    # Lock in primary-key order so that (X, Y) against (Y, X) can never deadlock; another team's
+    # slots are never touched, let alone locked.
     return list(
         Slot.objects.select_for_update(of=("self",))
-        .filter(pk__in=sorted(set(slot_ids)))
+        .filter(pk__in=sorted(set(slot_ids)), team_id=team_id)
         .select_related("venue", "team")
         .order_by("pk")
     )
@@ -106,7 +107,9 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     except _Taken as taken:
         # Alternatives are looked up after the rollback, so a loser never holds the slot's lock
         # while it searches: fifty clinicians racing for one slot queue for milliseconds, not seconds.
-        raise SlotTaken(slot_ids=slot_ids, alternatives=search.next_like(taken.slots)) from None
+        raise SlotTaken(
+            slot_ids=slot_ids, alternatives=search.next_like(taken.slots, team=case.team)
+        ) from None
 
 
 @polite_when_busy(DiaryBusy)
@@ -125,8 +128,13 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         raise BookingError(
             MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
         )
-    slots = _locked_slots(slot_ids)
-    _check_bookable(slots, slot_ids=slot_ids, case=case)
+    # A slot already booked is answered at once, without queueing for its lock behind the winner.
+    if Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).exclude(status=SlotStatus.VACANT).exists():
+        raise _Taken(
+            list(Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).select_related("venue", "team"))
+        )
+    slots = _locked_slots(slot_ids, team_id=case.team_id)
+    _check_bookable(slots, slot_ids=slot_ids)
     if not all(slot.is_vacant for slot in slots):
         raise _Taken(slots)
     first = slots[0]
@@ -152,14 +160,13 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
     return appointment
 
 
-def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int], case: Case) -> None:
+def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int]) -> None:
+    # Slots are never deleted (a removed one keeps its row), so a missing id was never this team's.
     if not slots or len(slots) != len(set(slot_ids)) or len(slots) > 2:
-        if len(slots) != len(set(slot_ids)) and slots:  # a slot vanished: it was removed
-            raise _Taken(slots)
         raise BookingError(MESSAGES["not_bookable"])
-    if any(slot.team_id != case.team_id for slot in slots):
-        raise BookingError(MESSAGES["other_team"])
     first = slots[0]
+    if first.starts_at <= timezone.now():
+        raise BookingError(MESSAGES["started"])
     if any(s.kind != SlotKind.FIRST_CORE for s in slots):
         raise BookingError(MESSAGES["not_bookable"])
     if any(
@@ -207,13 +214,19 @@ def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", 
         raise BookingError(MESSAGES["too_early"])
     if outcome not in OUTCOMES:
         raise BookingError(f"Unknown outcome {outcome!r}.")
+    if outcome in CANCELLED and appointment.starts_at <= now:
+        raise BookingError(MESSAGES["started_not_cancelled"])
     appointment.status, appointment.outcome_by, appointment.outcome_at = outcome, by, now
     appointment.cancel_reason = reason.strip() if outcome in CANCELLED else ""
     appointment.save(update_fields=["status", "outcome_by", "outcome_at", "cancel_reason"])
     if outcome in CANCELLED:
+        slot_ids = list(
+            AppointmentSlot.objects.filter(appointment=appointment).values_list("slot_id", flat=True)
+        )
+        _locked_slots(slot_ids, team_id=appointment.team_id)  # in the same order as booking takes them
         AppointmentSlot.objects.filter(appointment=appointment).update(is_live=False)
         rebookable = appointment.starts_at - now >= REBOOKING_NOTICE
-        Slot.objects.filter(appointment_links__appointment=appointment).update(
+        Slot.objects.filter(pk__in=slot_ids).update(
             status=SlotStatus.VACANT if rebookable else SlotStatus.LOST
         )
         outbox.queue_cancellation_notice(appointment)
@@ -226,8 +239,12 @@ def can_reoffer(appointment: Appointment) -> bool:
         return False
     if appointment.status == AppointmentStatus.DNA:
         return True
-    return appointment.status in CANCELLED and any(
-        link.slot.status == SlotStatus.LOST for link in appointment.slot_links.all()
+    # Decided by this appointment's own cancellation, not by the slot's state now: the slot may
+    # have been rebooked, and lost, by another family since.
+    return (
+        appointment.status in CANCELLED
+        and appointment.outcome_at is not None
+        and appointment.starts_at - appointment.outcome_at < REBOOKING_NOTICE
     )
 
 
@@ -269,7 +286,7 @@ def reoffer(*, appointment: Appointment, by: User) -> Slot:
         if not preview.can_save:
             continue
         try:
-            (slot,) = _put_in(
+            (slot,) = put_in(
                 team=appointment.team,
                 clinicians=clinicians,
                 venue=original.venue,

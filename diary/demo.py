@@ -308,7 +308,9 @@ def _pattern(
         days = pattern_days(
             weekday=candidate, first_day=first_day, last_day=quarter.end, every_weeks=every_weeks
         )
-        preview = preview_pattern(team=team, clinicians=clinicians, days=days, start=start, end=end)
+        preview = preview_pattern(
+            team=team, clinicians=clinicians, days=days, start=start, end=end, past_days_too=True
+        )
         clashes = set(preview.clashes)
         room = [times for times in preview.slots if times.starts_at not in clashes]
         if len(room) > len(free):
@@ -462,7 +464,12 @@ def _reoffer_date(team: Team, dna: Planned, busy: Busy) -> SlotTimes | None:
         if busy.clashes(pattern.clinicians, times):
             continue
         preview = preview_pattern(
-            team=team, clinicians=pattern.clinicians, days=[day], start=pattern.start, end=pattern.end
+            team=team,
+            clinicians=pattern.clinicians,
+            days=[day],
+            start=pattern.start,
+            end=pattern.end,
+            past_days_too=True,
         )
         if preview.can_save:
             return times

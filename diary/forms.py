@@ -3,7 +3,7 @@ team, so a form's querysets are also permission filters."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -15,6 +15,14 @@ from diary.models import AppointmentStatus
 from diary.search import TIMES_OF_DAY, WEEKDAYS
 
 TIME_FORMAT_MESSAGE = "Enter a time like 14:30"
+HORIZON = timedelta(days=2 * 366)
+HORIZON_MESSAGE = "Enter a date from today to two years ahead"
+
+
+def within_planning_horizon(day: date) -> bool:
+    """Slots go in from today up to two years ahead: later dates are almost always typing slips."""
+    today = timezone.localdate()
+    return today <= day <= today + HORIZON
 
 
 class ClinicianChoiceField(forms.ModelChoiceField):
@@ -133,6 +141,9 @@ class SlotForm(NHSFormMixin, forms.Form):
         starts, ends = cleaned.get("starts"), cleaned.get("ends")
         if starts and ends and ends <= starts:
             self.add_error("ends", "The slot must end after it starts")
+        day = cleaned.get("day")
+        if day and not within_planning_horizon(day):
+            self.add_error("day", HORIZON_MESSAGE)
         return cleaned
 
 
@@ -162,6 +173,10 @@ class PatternForm(SlotForm):
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        for name, day in (("first_day", first), ("last_day", last)):
+            if day and not within_planning_horizon(day):
+                self.add_error(name, HORIZON_MESSAGE)
+                return cleaned
         if first and last:
             if last < first:
                 self.add_error("last_day", "The last date must be on or after the first date")
@@ -196,6 +211,3 @@ class OutcomeForm(NHSFormMixin, forms.Form):
         if cleaned.get("outcome", "").startswith("cancelled") and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Enter the reason for the cancellation")
         return cleaned
-
-
-DEFAULT_SLOT_TIMES = (time(10), time(11))

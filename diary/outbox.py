@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,7 +22,7 @@ from diary.models import Appointment, ClinicianTime, OutboxEmail, OutboxStatus
 
 logger = logging.getLogger(__name__)
 BATCH = 50
-MAX_ATTEMPTS = 8  # with doubling backoff from 1 minute, about 4 hours of retries before "stuck"
+MAX_ATTEMPTS = 8  # with doubling backoff from 1 minute, about 2 hours of retries before "stuck"
 
 
 def queue_email(*, to: str, subject: str, body: str, about: str = "") -> OutboxEmail | None:
@@ -92,35 +93,47 @@ def queue_cancellation_notice(appointment: Appointment) -> None:
         )
 
 
-def drain(*, now=None, batch: int = BATCH) -> int:
-    """Send the emails that are due, each in its own short transaction; return how many were sent.
+CLAIM_FOR = timedelta(minutes=10)  # a claimed email not sent by then (its worker died) is due again
 
-    Rows are claimed with SKIP LOCKED, so any number of workers can drain at once without sending
-    an email twice."""
+
+def drain(*, now=None, batch: int = BATCH) -> int:
+    """Send the emails that are due; return how many were sent.
+
+    Each batch is claimed in a short transaction (SKIP LOCKED, so any number of workers can drain
+    at once) by moving its retry time past the claim period; each email is then sent and marked
+    on its own, outside any transaction. A worker killed mid-batch leaves at most the one email it
+    was sending to go again after the claim expires; everything already marked sent stays sent.
+    """
     sent = 0
     while True:
+        now_ = now or timezone.now()
         with transaction.atomic():
-            now_ = now or timezone.now()
             due = list(
                 OutboxEmail.objects.select_for_update(skip_locked=True)
                 .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED], next_attempt_at__lte=now_)
                 .order_by("next_attempt_at", "pk")[:batch]
             )
-            if not due:
-                return sent
-            for email in due:
-                try:
-                    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
-                except Exception as error:  # noqa: BLE001  (a mail server's errors are many; all are retried)
-                    email.attempts += 1
-                    email.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    email.status = (
-                        OutboxStatus.STUCK if email.attempts >= MAX_ATTEMPTS else OutboxStatus.FAILED
-                    )
-                    email.next_attempt_at = now_ + timedelta(minutes=2 ** (email.attempts - 1))
-                else:
-                    email.status, email.sent_at = OutboxStatus.SENT, timezone.now()
-                    sent += 1
-                email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "sent_at"])
-            if len(due) < batch:
-                return sent
+            OutboxEmail.objects.filter(pk__in=[e.pk for e in due]).update(next_attempt_at=now_ + CLAIM_FOR)
+        if not due:
+            return sent
+        for email in due:
+            sent += _send(email, now=now_)
+        if len(due) < batch:
+            return sent
+
+
+def _send(email: OutboxEmail, *, now) -> int:
+    try:
+        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    except SoftTimeLimitExceeded:
+        raise  # the worker is being stopped: the claim expires and the email goes next time
+    except Exception as error:  # noqa: BLE001  (a mail server's errors are many; all are retried)
+        email.attempts += 1
+        email.last_error = f"{type(error).__name__}: {error}"[:2000]
+        email.status = OutboxStatus.STUCK if email.attempts >= MAX_ATTEMPTS else OutboxStatus.FAILED
+        email.next_attempt_at = now + timedelta(minutes=2 ** (email.attempts - 1))
+        email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        return 0
+    email.status, email.sent_at = OutboxStatus.SENT, timezone.now()
+    email.save(update_fields=["status", "sent_at"])
+    return 1

@@ -58,10 +58,6 @@ def appointment_for_letter(*, team: Team, appointment_id: int) -> Appointment:
         raise Http404("No such appointment.") from None
 
 
-def clinicians_of(appointment: Appointment) -> list[User]:
-    return [t.clinician for link in appointment.slot_links.all() for t in link.slot.times.all()]
-
-
 def case_appointments(case) -> list[Appointment]:
     """A case's appointments, newest first, with their slots, clinicians and re-offers."""
     return list(
@@ -110,6 +106,7 @@ def clinician_slots_page(*, team: Team, clinician: User) -> dict:
         )
         put_in = (
             Slot.objects.filter(
+                team=team,
                 times__clinician=clinician,
                 kind=SlotKind.FIRST_CORE,
                 starts_at__gte=start,
@@ -126,12 +123,13 @@ def clinician_slots_page(*, team: Team, clinician: User) -> dict:
                 "quarter": quarter,
                 "target": row.core_target_whole if row else None,
                 "put_in": put_in["total"],
+                "short": max((row.core_target_whole or 0) - put_in["total"], 0) if row else 0,
                 "booked": put_in["booked"],
             }
         )
     upcoming = list(
         _with_clinicians(
-            Slot.objects.filter(times__clinician=clinician, starts_at__gte=timezone.now()).exclude(
+            Slot.objects.filter(team=team, times__clinician=clinician, starts_at__gte=timezone.now()).exclude(
                 status=SlotStatus.REMOVED
             )
         ).order_by("starts_at")[:UPCOMING_SHOWN]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -201,7 +201,7 @@ def _joint_results(
     return wanted
 
 
-def next_like(slots: Sequence[Slot], *, limit: int = 5) -> list[Result]:
+def next_like(slots: Sequence[Slot], *, team: Team, limit: int = 5) -> list[Result]:
     """Alternatives to slots someone else just took: the same kind of booking (one clinician or
     joint) at the same venue first, then anywhere in the team, earliest first."""
     if not slots:
@@ -210,15 +210,10 @@ def next_like(slots: Sequence[Slot], *, limit: int = 5) -> list[Result]:
     joint = len(slots) == 2 or ClinicianTime.objects.filter(slot=first, is_live=True).count() == 2
     taken = [s.pk for s in slots]
     same_venue = search(
-        Filters(team=first.team, venues=[first.venue], joint=joint, exclude_slot_ids=taken), limit=limit
+        Filters(team=team, venues=[first.venue], joint=joint, exclude_slot_ids=taken), limit=limit
     )
     if len(same_venue) >= limit:
         return same_venue
     shown = {r.slot_ids for r in same_venue}
-    anywhere = search(Filters(team=first.team, joint=joint, exclude_slot_ids=taken), limit=limit * 2)
+    anywhere = search(Filters(team=team, joint=joint, exclude_slot_ids=taken), limit=limit * 2)
     return (same_venue + [r for r in anywhere if r.slot_ids not in shown])[:limit]
-
-
-def within_weeks(weeks: int) -> tuple[date, date]:
-    today = timezone.localdate()
-    return today, today + timedelta(weeks=weeks)

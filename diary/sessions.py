@@ -19,7 +19,7 @@ from psycopg2.extras import DateTimeTZRange
 
 from accounts.models import Membership, Role, Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
-from diary.locking import polite_when_busy, set_lock_timeout
+from diary.locking import lock_diaries, polite_when_busy, set_lock_timeout
 from diary.models import ClinicianTime, SessionKind, SlotStatus, TeamSession
 
 SHORTEST = timedelta(minutes=15)
@@ -148,6 +148,7 @@ def put_in_team_session(
     set_lock_timeout()  # an insert waiting on a colleague's uncommitted overlapping row must not hang
     clinicians = list({clinician.pk: clinician for clinician in clinicians}.values())  # each once
     _check(team=team, kind=kind, starts_at=starts_at, ends_at=ends_at, venue=venue, clinicians=clinicians)
+    lock_diaries(clinicians)
     clashes = clashes_for(clinicians=clinicians, starts_at=starts_at, ends_at=ends_at)
     if clashes:
         raise _clash_error(clashes)

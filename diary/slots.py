@@ -19,10 +19,10 @@ from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
 from accounts.calendar import bank_holidays
-from accounts.models import Team, User, Venue
+from accounts.models import Membership, Role, Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
-from diary.locking import polite_when_busy, set_lock_timeout
-from diary.models import Appointment, ClinicianTime, Slot, SlotKind, SlotStatus
+from diary.locking import lock_diaries, polite_when_busy, set_lock_timeout
+from diary.models import ClinicianTime, Slot, SlotKind, SlotStatus
 from planning.models import Absence
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
@@ -37,6 +37,7 @@ MESSAGES = {
     "two_clinicians_at_most": "A slot has one clinician, or two for joint work.",
     "same_clinician_twice": "Choose two different clinicians for joint work.",
     "venue_elsewhere": "Choose one of the team's venues in use.",
+    "not_in_team": "Slots go in the diaries of the team's own clinicians only.",
     "clash": "These times clash with something already in the diary: {dates}. Nothing was put in.",
     "nothing_to_put_in": "No slot is left to put in: every date is a bank holiday or an absence.",
     "not_vacant": "Only a vacant slot can be removed: this one is booked or already gone.",
@@ -99,9 +100,11 @@ def preview_pattern(
     days: Sequence[date],
     start: time,
     end: time,
+    past_days_too: bool = False,
 ) -> PatternPreview:
     """The slots a pattern gives: bank holidays and absences skipped (with the reason), and any
-    date that clashes with the clinicians' diaries listed."""
+    date that clashes with the clinicians' diaries listed. Days already gone are skipped too,
+    unless `past_days_too` (the demo diary writes a quarter's history)."""
     preview = PatternPreview()
     if not days:
         return preview
@@ -113,7 +116,11 @@ def preview_pattern(
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=min(days)))
         .select_related("clinician")
     )
+    today = timezone.localdate()
     for day in days:
+        if not past_days_too and (day < today or (day == today and at(day, start) <= timezone.now())):
+            preview.skipped.append(SkippedDate(day, "in the past"))
+            continue
         if day in holidays:
             preview.skipped.append(SkippedDate(day, f"bank holiday ({holidays[day]})"))
             continue
@@ -160,6 +167,11 @@ def _check(*, team: Team, clinicians: Sequence[User], venue: Venue, times: Seque
         raise SlotError(MESSAGES["same_clinician_twice"])
     if venue.team_id != team.pk or not venue.is_active:
         raise SlotError(MESSAGES["venue_elsewhere"])
+    in_team = Membership.objects.filter(
+        team=team, role__in=[Role.CLINICIAN, Role.TEAM_LEAD], user__in=clinicians
+    ).values_list("user_id", flat=True)
+    if set(in_team) != {c.pk for c in clinicians}:
+        raise SlotError(MESSAGES["not_in_team"])
     now = timezone.now()
     for each in times:
         length = each.ends_at - each.starts_at
@@ -182,19 +194,21 @@ def put_in_slots(
     venue: Venue,
     times: Sequence[SlotTimes],
     kind: str = SlotKind.FIRST_CORE,
-    reoffer_of: Appointment | None = None,
     by: User,
 ) -> list[Slot]:
     """Put vacant slots in the diary, all or nothing. Raises SlotError naming every clashing
     date when any of them overlaps the clinicians' diaries; then nothing is saved."""
-    return _put_in(
-        team=team, clinicians=clinicians, venue=venue, times=times, kind=kind, reoffer_of=reoffer_of, by=by
+    return put_in(
+        team=team, clinicians=clinicians, venue=venue, times=times, kind=kind, reoffer_of=None, by=by
     )
 
 
-def _put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot]:
-    set_lock_timeout()  # an overlapping insert not yet committed elsewhere makes ours wait
+def put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot]:
+    """`put_in_slots` without a transaction of its own, for domain functions that already hold one
+    (re-offering a lost slot)."""
+    set_lock_timeout()
     _check(team=team, clinicians=clinicians, venue=venue, times=times)
+    lock_diaries(clinicians)
     clashes = clashes_with_diary(clinicians=clinicians, times=times)
     if clashes:
         raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes)
@@ -242,7 +256,7 @@ def put_in_pattern(
         raise SlotError(MESSAGES["nothing_to_put_in"])
     if preview.clashes:
         raise SlotError(MESSAGES["clash"].format(dates=describe(preview.clashes)), clashes=preview.clashes)
-    slots = _put_in(
+    slots = put_in(
         team=team,
         clinicians=clinicians,
         venue=venue,

@@ -6,8 +6,6 @@ Each view: access, form, one domain call, response. Rules live in `booking.py`, 
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Team
+from capa.ids import is_id
 from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
 from diary.models import Appointment, Slot
@@ -30,7 +29,7 @@ ALTERNATIVES = 5
 def _case_in(team: Team, raw: str | None) -> Case | None:
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_id(raw):
         raise Http404("No such case.")
     return get_object_or_404(Case, pk=int(raw), team=team)
 
@@ -85,7 +84,7 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
 
 def _slot_ids(raw: str) -> list[int]:
     ids = [part for part in raw.split(",") if part]
-    if not ids or len(ids) > 2 or not all(part.isdigit() for part in ids):
+    if not ids or len(ids) > 2 or not all(is_id(part) for part in ids):
         raise Http404("No such slot.")
     return [int(part) for part in ids]
 
@@ -297,10 +296,7 @@ def remove_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpRespons
         messages.info(request, problem.message)
     else:
         messages.success(request, "The slot is removed from the diary.")
-    owner = request.user.pk if request.user.pk in clinician_ids else min(clinician_ids)
-    return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=owner)
-
-
-def search_url(team: Team, case: Case | None = None, **filters) -> str:
-    query = {**filters, **({"case": case.pk} if case else {})}
-    return reverse("diary:search", args=[team.pk]) + ("?" + urlencode(query, doseq=True) if query else "")
+    if request.user.pk in clinician_ids or not clinician_ids:
+        return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=request.user.pk)
+    # A lead removing a colleague's slot goes back to that colleague's slots.
+    return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=sorted(clinician_ids)[0])

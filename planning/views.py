@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Team
+from capa.ids import is_id
 from capa.templatetags.nhsuk import hours as hours_text
 from capa.templatetags.nhsuk import uk_date
 from planning import absences, capacity, charts, figures, job_plans, queries, referrals
@@ -205,7 +206,7 @@ def _plan_to_start_from(request: HttpRequest, team: Team, clinician) -> JobPlan 
     versions = JobPlan.objects.filter(clinician=clinician, team=team).prefetch_related("lines")
     chosen = request.GET.get("from", "")
     if chosen:
-        if not chosen.isdigit():
+        if not is_id(chosen):
             raise Http404("No such plan.")
         plan = versions.filter(pk=int(chosen)).first()
         if plan is None:

@@ -79,5 +79,5 @@ def test_fifty_clients_posting_the_same_booking_book_it_once(live_server, team):
     for answer in answers:
         if answer[0] == 409:
             assert "That slot was just taken. Here are the next free ones." in answer[1]
-            assert answer[1].count("Book ") >= 3  # at least three alternatives offered
+            assert answer[1].count('name="slots"') >= 3  # at least three alternatives, each a booking form
             assert f"venues={venue.pk}" in answer[1]  # the clinician's filters kept

@@ -67,7 +67,7 @@ class SlotFactory(DjangoModelFactory):
     def clinicians(slot, create, extracted, **kwargs):
         if not create:
             return
-        for clinician in extracted or [clinician_in(slot.team)]:
+        for clinician in [clinician_in(slot.team)] if extracted is None else extracted:
             ClinicianTime.objects.create(
                 clinician=clinician,
                 slot=slot,
@@ -128,15 +128,19 @@ class AppointmentFactory(DjangoModelFactory):
     def slots(appointment, create, extracted, **kwargs):
         if not create:
             return
-        for slot in extracted or [
-            SlotFactory(
-                team=appointment.team,
-                venue=appointment.venue,
-                starts_at=appointment.starts_at,
-                ends_at=appointment.ends_at,
-                status=SlotStatus.BOOKED,
-            )
-        ]:
+        for slot in (
+            extracted
+            if extracted is not None
+            else [
+                SlotFactory(
+                    team=appointment.team,
+                    venue=appointment.venue,
+                    starts_at=appointment.starts_at,
+                    ends_at=appointment.ends_at,
+                    status=SlotStatus.BOOKED,
+                )
+            ]
+        ):
             AppointmentSlot.objects.create(
                 appointment=appointment, slot=slot, is_live=appointment.holds_its_slot
             )

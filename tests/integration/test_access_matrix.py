@@ -24,6 +24,7 @@ from tests.factories import (
     DEMO_PASSWORD,
     AbsenceFactory,
     AppointmentFactory,
+    CalendarFeedFactory,
     JobPlanFactory,
     JobPlanLineFactory,
     PlanningSettingsFactory,
@@ -31,6 +32,7 @@ from tests.factories import (
     SkillFactory,
     SlotFactory,
     SpecificStreamFactory,
+    TeamSessionFactory,
     VenueFactory,
 )
 
@@ -200,6 +202,42 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
     ),
+    # Diaries out. The feed has no log-in (calendar apps cannot log in): its secret token is the
+    # credential, so whoever holds the address gets it. Anyone logged in has their own feed's
+    # settings. The week view is the diary's; team sessions are put in by the team's leads only.
+    "diary:feed": Row(
+        anonymous=200,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=200,
+        kwargs=lambda world: {"token": world["calendar_feed"].token},
+    ),
+    "diary:calendar-settings": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
+    "diary:team-week": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "diary:team-session-new": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: team_id(world),
+    ),
+    "diary:team-session-cancel": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "session_id": world["team_session"].pk},
+    ),
     "partnership:case-list": Row(
         anonymous=302,
         clinician=200,
@@ -315,6 +353,8 @@ def world(team, other_team, choice_clinician, team_lead, admin, outsider):
         "plan": plan,
         "appointment": AppointmentFactory(team=team),
         "slot": SlotFactory(team=team, clinicians=[choice_clinician]),
+        "calendar_feed": CalendarFeedFactory(clinician=choice_clinician),
+        "team_session": TeamSessionFactory(team=team, created_by=team_lead),
         "other_team": other_team,
         "users": {
             "clinician": choice_clinician,

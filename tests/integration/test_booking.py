@@ -9,7 +9,16 @@ import pytest
 from django.utils import timezone
 
 from diary import booking, outbox, search
-from diary.models import Appointment, AppointmentStatus, OutboxEmail, OutboxStatus, Slot, SlotStatus
+from diary.models import (
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
+    ClinicianTime,
+    OutboxEmail,
+    OutboxStatus,
+    Slot,
+    SlotStatus,
+)
 from tests.factories import CaseFactory, SlotFactory, VenueFactory
 from tests.factories.diary import clinician_in
 
@@ -106,9 +115,9 @@ def test_a_dna_is_re_offered_once_at_the_clinicians_next_free_time_in_the_same_p
     )
     with pytest.raises(booking.BookingError, match="once it has started"):
         booking.record_outcome(appointment=appointment, outcome=AppointmentStatus.DNA, by=choice_clinician)
-    Slot.objects.filter(pk=slot.pk).update(
-        starts_at=slot.starts_at - timedelta(days=7), ends_at=slot.ends_at - timedelta(days=7)
-    )
+    a_week_ago = (slot.starts_at - timedelta(days=7), slot.ends_at - timedelta(days=7))
+    Slot.objects.filter(pk=slot.pk).update(starts_at=a_week_ago[0], ends_at=a_week_ago[1])
+    ClinicianTime.objects.filter(slot=slot).update(during=a_week_ago)
     appointment.refresh_from_db()
     appointment.starts_at = slot.starts_at - timedelta(days=7)
     appointment.save(update_fields=["starts_at"])
@@ -186,3 +195,69 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise ConnectionError("SMTP is down")
+
+
+def test_the_database_refuses_a_second_booking_even_when_the_slot_looks_vacant(team, choice_clinician):
+    """If the slot's status ever disagreed with its bookings, the partial unique constraint would
+    still refuse the second family: the lock makes losing polite, the constraint makes it certain."""
+    slot = SlotFactory(team=team)
+    first = booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.VACANT)  # the drift, written by hand
+
+    with pytest.raises(booking.SlotTaken):
+        booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    assert list(AppointmentSlot.objects.filter(slot=slot, is_live=True)) == list(first.slot_links.all())
+
+
+def test_another_teams_slot_cannot_be_booked_or_seen_through_a_made_up_id(team, other_team, choice_clinician):
+    theirs = SlotFactory(team=other_team)
+    with pytest.raises(booking.BookingError, match="cannot be booked together"):
+        booking.book_first_core(
+            slot_ids=[theirs.pk, 999999], case=CaseFactory(team=team), by=choice_clinician
+        )
+    with pytest.raises(booking.BookingError):
+        booking.book_first_core(slot_ids=[theirs.pk], case=CaseFactory(team=team), by=choice_clinician)
+    theirs.refresh_from_db()
+    assert theirs.status == SlotStatus.VACANT
+
+
+def test_a_slot_that_has_started_cannot_be_booked(team, choice_clinician):
+    slot = SlotFactory(team=team)
+    Slot.objects.filter(pk=slot.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
+    with pytest.raises(booking.BookingError, match="already started"):
+        booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+
+
+def test_a_lost_slot_rebooked_and_lost_again_is_re_offered_once_for_each_family(team, choice_clinician):
+    slot = SlotFactory(team=team, starts_at=timezone.now() + timedelta(days=3))
+    first = booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    booking.record_outcome(
+        appointment=first, outcome=AppointmentStatus.CANCELLED_BY_FAMILY, reason="Ill", by=choice_clinician
+    )
+    first.refresh_from_db()
+    assert not booking.can_reoffer(first)  # cancelled with notice: the slot went back to the diary
+
+    second = booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    Appointment.objects.filter(pk=second.pk).update(starts_at=timezone.now() + timedelta(hours=2))
+    booking.record_outcome(
+        appointment=second, outcome=AppointmentStatus.CANCELLED_BY_SERVICE, reason="Sick", by=choice_clinician
+    )
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert booking.can_reoffer(second)
+    assert not booking.can_reoffer(first)
+
+
+def test_an_appointment_that_has_started_is_attended_or_missed_not_cancelled(team, choice_clinician):
+    slot = SlotFactory(team=team)
+    appointment = booking.book_first_core(
+        slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(booking.BookingError, match="has started"):
+        booking.record_outcome(
+            appointment=appointment,
+            outcome=AppointmentStatus.CANCELLED_BY_FAMILY,
+            reason="x",
+            by=choice_clinician,
+        )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pghistory.models
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, TEAMS, seed_demo, username_for
@@ -21,6 +22,20 @@ from accounts.models import (
     User,
     Venue,
 )
+from diary import booking
+from diary.demo import seed_diary_demo
+from diary.models import (
+    CANCELLED,
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
+    ClinicianTime,
+    Slot,
+    SlotKind,
+    SlotStatus,
+)
+from diary.slots import at
+from partnership.models import Case
 from planning import job_plans
 from planning.capacity import Balance
 from planning.demo import PLANNING, seed_planning_demo
@@ -236,3 +251,148 @@ def test_a_new_financial_year_gets_new_plans_and_keeps_last_years():
         (date(2027, 4, 1), PlanStatus.AGREED),
         (date(2026, 4, 1), PlanStatus.AGREED),
     ]
+
+
+# The Partnership diary.
+
+
+def quarter_slots(team: Team, quarter: Quarter):
+    start, end = at(quarter.start, time.min), at(quarter.next().start, time.min)
+    return Slot.objects.filter(team=team, kind=SlotKind.FIRST_CORE, starts_at__gte=start, starts_at__lt=end)
+
+
+def double_bookings():
+    """Live diary times of one clinician that overlap another live time of theirs."""
+    return ClinicianTime.objects.filter(is_live=True).filter(
+        Exists(
+            ClinicianTime.objects.filter(
+                is_live=True, clinician=OuterRef("clinician"), during__overlap=OuterRef("during")
+            ).exclude(pk=OuterRef("pk"))
+        )
+    )
+
+
+def diary_rows() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Slot, ClinicianTime, Appointment, AppointmentSlot, Case)
+    }
+
+
+def diary_events() -> int:
+    return sum(
+        model.objects.count()
+        for app in ("diary", "partnership")
+        for model in apps.get_app_config(app).get_models()
+        if issubclass(model, pghistory.models.Event)
+    )
+
+
+def assert_the_diary_adds_up() -> None:
+    """Every slot's status agrees with its bookings, and every family's dates with each other."""
+    assert not double_bookings().exists()
+    for slot in Slot.objects.prefetch_related("appointment_links__appointment"):
+        live = [link.appointment for link in slot.appointment_links.all() if link.is_live]
+        gone = [link.appointment for link in slot.appointment_links.all() if not link.is_live]
+        assert len(live) == (1 if slot.status == SlotStatus.BOOKED else 0), slot
+        assert all(appointment.holds_its_slot for appointment in live), slot
+        assert all(appointment.status in CANCELLED for appointment in gone), slot
+        if slot.status == SlotStatus.LOST:
+            (cancelled,) = gone
+            assert cancelled.starts_at - cancelled.outcome_at < booking.REBOOKING_NOTICE, slot
+        for appointment in live + gone:
+            assert (appointment.starts_at, appointment.ends_at, appointment.venue_id) == (
+                slot.starts_at,
+                slot.ends_at,
+                slot.venue_id,
+            )
+    now = timezone.now()
+    for appointment in Appointment.objects.select_related("case"):
+        case = appointment.case
+        age = case.referral_date - case.child_date_of_birth
+        assert timedelta(days=4 * 365) < age < timedelta(days=18 * 365), case
+        assert case.referral_date <= case.choice_date <= timezone.localtime(appointment.starts_at).date()
+        assert appointment.booked_at < appointment.starts_at, appointment
+        if appointment.status in (AppointmentStatus.ATTENDED, AppointmentStatus.DNA):
+            assert appointment.starts_at <= appointment.outcome_at <= now, appointment
+        if appointment.status in CANCELLED:
+            assert appointment.booked_at <= appointment.outcome_at < appointment.starts_at, appointment
+    for reoffer in Slot.objects.filter(reoffer_of__isnull=False).select_related("reoffer_of"):
+        assert reoffer.reoffer_of.status == AppointmentStatus.DNA
+        assert reoffer.starts_at > reoffer.reoffer_of.starts_at
+        assert set(reoffer.times.values_list("clinician", flat=True)) == set(
+            ClinicianTime.objects.filter(slot__appointment_links__appointment=reoffer.reoffer_of).values_list(
+                "clinician", flat=True
+            )
+        )
+
+
+def test_every_clinician_puts_in_their_target_of_first_core_slots_this_quarter(capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    quarter = this_quarter()
+
+    for demo_team in TEAMS:
+        team = Team.objects.get(name=demo_team.name)
+        slots = quarter_slots(team, quarter)
+        booked = slots.filter(status=SlotStatus.BOOKED)
+        assert slots.count() >= 50, team
+        assert booked.exists(), team
+        assert slots.annotate(clinicians=Count("times")).filter(clinicians=2).exists(), team  # joint work
+        for row in demo_team_quarter(team.name, quarter).clinicians:
+            # A joint slot counts for both its clinicians; a re-offer replaces lost capacity, on top.
+            put_in = slots.filter(times__clinician=row.clinician, reoffer_of__isnull=True).count()
+            assert put_in == row.core_target_whole, row.clinician
+        assert f"{team.name}: {slots.count()} first Core slots put in, {booked.count()} booked" in out
+    # Families are booked at Choice into the next four weeks, and nothing after has an outcome yet.
+    future = Appointment.objects.filter(starts_at__gt=timezone.now())
+    assert not future.exclude(status=AppointmentStatus.BOOKED).exists()
+    assert not future.filter(starts_at__gt=timezone.now() + timedelta(weeks=4, days=1)).exists()
+    assert_the_diary_adds_up()
+
+
+def test_last_quarter_shows_families_who_came_did_not_come_cancelled_and_were_re_offered():
+    # A quarter wholly past, so every outcome shows whatever the day the tests run.
+    day = this_quarter().previous().end
+    seed_demo()
+    seed_planning_demo(today=day)
+    seed_diary_demo(today=day)
+    quarter = Quarter.containing(day)
+
+    for demo_team in TEAMS:
+        team = Team.objects.get(name=demo_team.name)
+        slots = quarter_slots(team, quarter).filter(reoffer_of__isnull=True)
+        appointments = Appointment.objects.filter(slots__in=slots).distinct()
+        outcomes = dict(appointments.values_list("status").annotate(n=Count("pk")).order_by())
+        booked = sum(outcomes.values())
+        assert 0.75 <= booked / slots.count() <= 0.85, (team, outcomes)
+        assert 0.8 <= outcomes[AppointmentStatus.ATTENDED] / booked <= 0.92, (team, outcomes)
+        assert outcomes[AppointmentStatus.DNA] >= 2, (team, outcomes)
+        cancelled = sum(outcomes.get(status, 0) for status in CANCELLED)
+        assert cancelled >= 1, (team, outcomes)
+        assert slots.filter(status=SlotStatus.VACANT, appointments__isnull=True).exists(), team
+        reoffers = Slot.objects.filter(reoffer_of__in=appointments)
+        assert 1 <= reoffers.count() <= outcomes[AppointmentStatus.DNA], team
+        assert Case.objects.filter(team=team, appointments__in=appointments).count() == booked
+    assert_the_diary_adds_up()
+
+
+# Not inside a test transaction: slots and bookings after today go through durable domain
+# functions, as under `make run`.
+@pytest.mark.django_db(transaction=True)
+def test_seeding_the_diary_twice_adds_nothing_and_the_second_time_costs_seven_queries(
+    capsys, django_assert_num_queries
+):
+    call_command("seed_demo")
+    rows = diary_rows()
+    assert rows["Slot"] > 150  # the whole quarter, whatever the day
+    assert rows["Appointment"] > 0
+    events = diary_events()
+
+    # The organisation, then each team and whether it already has a diary this quarter.
+    with django_assert_num_queries(7):
+        seed_diary_demo(today=timezone.localdate())
+    call_command("seed_demo")
+    assert diary_rows() == rows
+    assert diary_events() == events
+    assert not double_bookings().exists()

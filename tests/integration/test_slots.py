@@ -137,3 +137,31 @@ def test_slots_in_the_past_or_of_silly_lengths_are_refused(team, team_lead):
                 times=[slots.SlotTimes(start, end)],
                 by=team_lead,
             )
+
+
+def test_a_pattern_starting_in_the_past_skips_the_past_days(team):
+    clinician = clinician_in(team)
+    today = timezone.localdate()
+    days = [today - timedelta(days=7), today + timedelta(days=7)]
+    preview = slots.preview_pattern(
+        team=team, clinicians=[clinician], days=days, start=time(10), end=time(11)
+    )
+    assert [s.reason for s in preview.skipped][:1] == ["in the past"]
+    assert len(preview.slots) <= 1
+
+
+def test_slots_go_only_in_the_teams_own_clinicians_diaries(team, other_team, team_lead):
+    from tests.factories.diary import clinician_in as member
+
+    with pytest.raises(slots.SlotError, match="team's own clinicians"):
+        slots.put_in_slots(
+            team=team,
+            clinicians=[member(other_team)],
+            venue=VenueFactory(team=team),
+            times=[
+                slots.SlotTimes(
+                    timezone.now() + timedelta(days=2), timezone.now() + timedelta(days=2, hours=1)
+                )
+            ],
+            by=team_lead,
+        )

@@ -285,6 +285,7 @@ def test_crispy_layouts_and_buttons_render_in_nhs_markup():
         (("1", "13", "2027"), "Date must be a real date"),
         (("0", "1", "2027"), "Date must be a real date"),
         (("one", "2", "2027"), "Date must be a real date"),
+        (("²", "2", "2027"), "Date must be a real date"),
         (("1", "2", "0000"), "Date must be a real date"),
         (("", "2", "2027"), "Date must include a day"),
         (("1", "", "2027"), "Date must include a month"),

@@ -2,18 +2,24 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, seed_demo
+from diary.demo import demo_diary_counts, seed_diary_demo
 from planning import capacity
 from planning.demo import demo_balances, seed_planning_demo
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo trust and its job planning (idempotent) and print the demo logins."
+    help = (
+        "Create or refresh the demo trust, its job planning and this quarter's Partnership diary "
+        "(idempotent) and print the demo logins."
+    )
 
     def handle(self, *args, **options):
-        # Two steps, not one transaction: job plans are written by durable domain functions.
+        # Three steps, not one transaction: job plans, slots and bookings are written by durable
+        # domain functions.
         logins = seed_demo()
         today = timezone.localdate()
         seed_planning_demo(today=today)
+        seed_diary_demo(today=today)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is ready. Demo logins (password for all: {DEMO_PASSWORD}):")
         )
@@ -24,3 +30,8 @@ class Command(BaseCommand):
             ratio = quarter.figures.ratio
             said = "" if ratio is None else f" (ratio {capacity.one_decimal(ratio)})"
             self.stdout.write(f"  {team.name}: {quarter.balance_words}{said}")
+        self.stdout.write("Partnership diary this quarter:")
+        for counts in demo_diary_counts(today=today):
+            self.stdout.write(
+                f"  {counts.team.name}: {counts.slots} first Core slots put in, {counts.booked} booked"
+            )

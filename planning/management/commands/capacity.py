@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Team
+from capa.ids import is_id
 from planning import capacity, figures, queries
 from planning.quarters import Quarter
 
@@ -41,7 +42,7 @@ def exact_share(value: Fraction | None) -> dict | None:
 def find_team(given: str) -> Team:
     """A team by its id or its name slugified (riverside-camhs); CommandError lists the choices."""
     teams = list(Team.objects.order_by("name", "pk").values_list("pk", "name", "organisation__name"))
-    if given.isdigit():
+    if is_id(given):
         found = [pk for pk, _, _ in teams if pk == int(given)]
     else:
         found = [pk for pk, name, _ in teams if slugify(name) == slugify(given)]
