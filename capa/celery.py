@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "capa.settings")
 
@@ -15,4 +16,10 @@ app.conf.beat_schedule = {
     # Emails wait in the outbox if the broker was down when they were written; sweeping every
     # minute bounds that delay, and an empty sweep costs one indexed query.
     "drain-outbox": {"task": "diary.tasks.drain_outbox", "schedule": 60.0},
+    # Daily at 05:30 UTC: clear of the UK clock changes (01:00 UTC) and before the working day, so
+    # targets and reminders are there when clinicians arrive. A missed day is caught up the next.
+    "ensure-next-quarter-published": {
+        "task": "diary.tasks.ensure_next_quarter_published",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }

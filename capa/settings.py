@@ -153,7 +153,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Nothing is scheduled further ahead than this, so an unacknowledged task is never run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 60 * 60))
+}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a task whose worker died is redelivered, not dropped
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# Publishing each quarter's first Core slot targets (diary/publication.py).
+PUBLICATION_LEAD_DAYS = int(os.environ.get("PUBLICATION_LEAD_DAYS", 42))
+REMINDER_DAYS_BEFORE = tuple(int(d) for d in os.environ.get("REMINDER_DAYS_BEFORE", "21,7").split(","))
+PUBLICATION_TEST_HOLD_FILE = os.environ.get("PUBLICATION_TEST_HOLD_FILE", "") if not PRODUCTION else ""
 CELERY_TASK_IGNORE_RESULT = True
 
 # Accounts, log-in and sessions

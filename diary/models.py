@@ -299,3 +299,149 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.clinician}"
+
+
+@audited()
+class PublicationRun(models.Model):
+    """Publishing one quarter's first Core slot targets for an organisation: one run per quarter,
+    with progress the admin page polls (done of total clinicians)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="publication_runs"
+    )
+    quarter_start = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the daily beat job started it.",
+    )
+    republished_at = models.DateTimeField(null=True, blank=True)
+    republished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-quarter_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "quarter_start"], name="diary_one_publication_run_per_quarter"
+            ),
+            models.CheckConstraint(condition=Q(done__lte=F("total")), name="diary_publication_done_of_total"),
+            models.CheckConstraint(
+                condition=Q(status="running", finished_at__isnull=True)
+                | Q(status="completed", finished_at__isnull=False),
+                name="diary_publication_finished_when_completed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Publication of {self.quarter_start} for {self.organisation}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)
+
+
+@audited()
+class QuarterTarget(models.Model):
+    """A clinician's published target of first Core slots for a quarter, from the agreed plan in
+    force then; `target` is empty (and listed on the run) when they had no agreed plan."""
+
+    run = models.ForeignKey(PublicationRun, on_delete=models.PROTECT, related_name="targets")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="quarter_targets")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quarter_targets"
+    )
+    quarter_start = models.DateField()
+    target = models.PositiveSmallIntegerField(null=True, blank=True)
+    exact_target = models.CharField(max_length=40, blank=True, help_text="The exact fraction, e.g. 66/7.")
+    plan = models.ForeignKey(
+        "planning.JobPlan", on_delete=models.PROTECT, null=True, blank=True, related_name="quarter_targets"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "clinician"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinician", "team", "quarter_start"],
+                name="diary_one_target_per_clinician_and_quarter",
+            ),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True, target__isnull=True)
+                | Q(plan__isnull=False, target__isnull=False),
+                name="diary_target_comes_from_a_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinician}: {self.target} first Core slots from {self.quarter_start}"
+
+
+class TargetChange(models.Model):
+    """What republishing changed: a target before and after, by whom and when."""
+
+    target = models.ForeignKey(QuarterTarget, on_delete=models.CASCADE, related_name="changes")
+    old_target = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_target = models.PositiveSmallIntegerField(null=True, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.target.clinician}: {self.old_target} to {self.new_target}"
+
+
+class ReminderSent(models.Model):
+    """A reminder point (days before the quarter) reached for a person: each is sent once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quarter_start = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    kind = models.CharField(
+        max_length=20, default="clinician", help_text="clinician, or lead (a team summary)"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "quarter_start", "days_before", "kind"], name="diary_reminder_once_per_point"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder to {self.user}, {self.days_before} days before {self.quarter_start}"
+
+
+class Notice(models.Model):
+    """A message shown in capa itself (on the home page) until the person has seen it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    text = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="diary_unread_notices")
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
