@@ -25,6 +25,7 @@ def navigation(request) -> dict:
     if access.is_admin(user):
         entries.append(("Teams", reverse("accounts:team-list")))
         entries.append(("Capacity", reverse("planning:organisation-capacity")))
+        entries.append(("Publishing", reverse("diary:publication")))
     else:
         memberships = list(
             Membership.objects.filter(user=user, team__isnull=False)

@@ -7,17 +7,19 @@ from django.views.decorators.http import require_GET
 
 from accounts import queries
 from accounts.models import Role
+from diary import publication
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """What this user can do next, by the roles they hold."""
+    """What this user can do next, by the roles they hold, under their unread notices."""
     memberships = queries.memberships_of(request.user)
     return render(
         request,
         "home.html",
         {
+            "notices": list(publication.unread_notices(request.user)),
             "admin_memberships": [m for m in memberships if m.role == Role.ADMIN],
             "lead_memberships": [m for m in memberships if m.role == Role.TEAM_LEAD],
             "clinician_memberships": [m for m in memberships if m.role == Role.CLINICIAN],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from diary import views, views_calendar
+from diary import views, views_calendar, views_publication
 
 app_name = "diary"
 
@@ -27,4 +27,14 @@ urlpatterns = [
         views_calendar.team_session_cancel,
         name="team-session-cancel",
     ),
+    # Publishing quarterly targets (admins), and the notices it leaves on people's home pages.
+    path("publication/", views_publication.publication_page, name="publication"),
+    path(
+        "publication/runs/<int:run_id>/progress/",
+        views_publication.publication_progress,
+        name="publication-progress",
+    ),
+    path("publication/publish/", views_publication.publish_now, name="publish-now"),
+    path("publication/republish/", views_publication.republish, name="republish"),
+    path("notices/<int:notice_id>/read/", views_publication.notice_read, name="notice-read"),
 ]

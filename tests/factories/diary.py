@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
+from django.urls import reverse
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -16,21 +17,30 @@ from diary.models import (
     AppointmentStatus,
     CalendarFeed,
     ClinicianTime,
+    Notice,
     OutboxEmail,
+    PublicationRun,
+    QuarterTarget,
+    ReminderSent,
     SessionKind,
     Slot,
     SlotKind,
     SlotStatus,
+    TargetChange,
     TeamSession,
 )
+from planning.quarters import Quarter
 from tests.factories.accounts import (
+    AdminMembershipFactory,
     ClinicianProfileFactory,
     MembershipFactory,
+    OrganisationFactory,
     TeamFactory,
     UserFactory,
     VenueFactory,
 )
 from tests.factories.partnership import CaseFactory
+from tests.factories.planning import JobPlanFactory
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -178,3 +188,94 @@ class CalendarFeedFactory(DjangoModelFactory):
 
     clinician = factory.SubFactory(UserFactory)
     token = factory.Sequence(lambda n: f"feed-token-{n:040d}")
+
+
+class PublicationRunFactory(DjangoModelFactory):
+    """A quarter's publication, running and not yet started on its clinicians (started by the daily
+    job); `completed=True` for a finished one. Quarters follow on from Q1 2027/28 of the
+    organisation's own financial year."""
+
+    class Meta:
+        model = PublicationRun
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    quarter_start = factory.LazyAttributeSequence(
+        lambda run, n: Quarter(2027 + n // 4, n % 4 + 1, run.organisation.financial_year_start_month).start
+    )
+    status = PublicationRun.Status.RUNNING
+    total = 0
+    done = 0
+
+    class Params:
+        completed = factory.Trait(
+            status=PublicationRun.Status.COMPLETED,
+            done=factory.SelfAttribute("total"),
+            finished_at=factory.LazyFunction(timezone.now),
+        )
+
+
+class QuarterTargetFactory(DjangoModelFactory):
+    """A clinician's published target from their agreed plan; the team is in the run's organisation
+    and the clinician in the team. `without_plan=True` for one listed as having no agreed plan."""
+
+    class Meta:
+        model = QuarterTarget
+
+    run = factory.SubFactory(PublicationRunFactory, completed=True)
+    team = factory.LazyAttribute(lambda target: TeamFactory(organisation=target.run.organisation))
+    clinician = factory.LazyAttribute(lambda target: clinician_in(target.team))
+    quarter_start = factory.SelfAttribute("run.quarter_start")
+    target = 9
+    exact_target = "9"
+    plan = factory.LazyAttribute(
+        lambda target: JobPlanFactory(
+            team=target.team, clinician=target.clinician, agreed=True, effective_from=target.quarter_start
+        )
+    )
+
+    class Params:
+        without_plan = factory.Trait(target=None, exact_target="", plan=None)
+
+
+class TargetChangeFactory(DjangoModelFactory):
+    """A republished target, changed by an admin of the run's organisation."""
+
+    class Meta:
+        model = TargetChange
+
+    target = factory.SubFactory(QuarterTargetFactory, target=12, exact_target="12")
+    old_target = 9
+    new_target = factory.SelfAttribute("target.target")
+    changed_by = factory.LazyAttribute(
+        lambda change: AdminMembershipFactory(organisation=change.target.run.organisation).user
+    )
+
+
+class ReminderSentFactory(DjangoModelFactory):
+    """The first reminder point (21 days before Q1 2027/28) reached for a clinician."""
+
+    class Meta:
+        model = ReminderSent
+
+    user = factory.LazyFunction(lambda: clinician_in(TeamFactory()))
+    quarter_start = Quarter(2027, 1).start
+    days_before = 21
+    kind = "clinician"
+
+
+class NoticeFactory(DjangoModelFactory):
+    """An unread notice telling a clinician their target, linking to their slots."""
+
+    class Meta:
+        model = Notice
+
+    class Params:
+        team = factory.SubFactory(TeamFactory)
+
+    user = factory.LazyAttribute(lambda notice: clinician_in(notice.team))
+    text = "Your target for Q1 2027/28 (Apr to Jun 2027) is 9 first Core Partnership slots."
+    link = factory.LazyAttribute(
+        lambda notice: reverse(
+            "diary:clinician-slots", kwargs={"team_id": notice.team.pk, "clinician_id": notice.user.pk}
+        )
+    )

@@ -27,7 +27,9 @@ from tests.factories import (
     CalendarFeedFactory,
     JobPlanFactory,
     JobPlanLineFactory,
+    NoticeFactory,
     PlanningSettingsFactory,
+    PublicationRunFactory,
     ReferralRateFactory,
     SkillFactory,
     SlotFactory,
@@ -278,6 +280,31 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk, "file_format": "xlsx"},
     ),
+    # Publishing quarterly targets: admins only. A run is another organisation's business to
+    # everyone else (404); the actions are POST only. Anyone marks their own notices read.
+    "diary:publication": Row(anonymous=302, clinician=403, team_lead=403, admin=200, outsider=403),
+    "diary:publication-progress": Row(
+        anonymous=302,
+        clinician=404,
+        team_lead=404,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"run_id": world["publication_run"].pk},
+    ),
+    "diary:publish-now": Row(  # POST only
+        anonymous=302, clinician=405, team_lead=405, admin=405, outsider=405
+    ),
+    "diary:republish": Row(  # POST only
+        anonymous=302, clinician=405, team_lead=405, admin=405, outsider=405
+    ),
+    "diary:notice-read": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"notice_id": world["notice"].pk},
+    ),
 }
 
 
@@ -355,6 +382,8 @@ def world(team, other_team, choice_clinician, team_lead, admin, outsider):
         "slot": SlotFactory(team=team, clinicians=[choice_clinician]),
         "calendar_feed": CalendarFeedFactory(clinician=choice_clinician),
         "team_session": TeamSessionFactory(team=team, created_by=team_lead),
+        "publication_run": PublicationRunFactory(organisation=team.organisation, total=12, done=5),
+        "notice": NoticeFactory(team=team, user=choice_clinician),
         "other_team": other_team,
         "users": {
             "clinician": choice_clinician,

@@ -18,6 +18,9 @@ AUDITED_APPS = ("accounts", "planning", "diary", "partnership")
 SELF_RECORDING = {
     "diary.OutboxEmail",  # the email sent, its attempts and errors
     "partnership.CaseView",  # who opened a child's record, and when
+    "diary.TargetChange",  # what republishing changed, by whom and when
+    "diary.ReminderSent",  # which reminder went to whom
+    "diary.Notice",  # the message itself; only its read time changes
 }
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from diary.models import (
@@ -14,6 +15,9 @@ from diary.models import (
     AppointmentSlot,
     AppointmentStatus,
     ClinicianTime,
+    PublicationRun,
+    QuarterTarget,
+    ReminderSent,
     Slot,
     SlotStatus,
     TeamSession,
@@ -23,6 +27,9 @@ from tests.constraints import assert_refused, refuses
 from tests.factories import (
     AppointmentFactory,
     CaseFactory,
+    PublicationRunFactory,
+    QuarterTargetFactory,
+    ReminderSentFactory,
     SlotFactory,
     TeamSessionFactory,
 )
@@ -261,3 +268,107 @@ def test_choice_comes_after_the_referral(team):
 def test_a_removed_slot_is_not_vacant(team):
     slot = SlotFactory(team=team, status=SlotStatus.REMOVED)
     assert not slot.is_vacant
+
+
+# --- Publishing quarterly targets -----------------------------------------------------------------
+
+
+@refuses("diary_one_publication_run_per_quarter")
+def test_an_organisation_publishes_each_quarter_in_one_run(organisation):
+    run = PublicationRunFactory(organisation=organisation)
+    assert_refused(
+        "diary_one_publication_run_per_quarter",
+        lambda: PublicationRun.objects.create(organisation=organisation, quarter_start=run.quarter_start),
+    )
+    assert_refused(
+        "diary_one_publication_run_per_quarter",
+        lambda: PublicationRun.objects.bulk_create(
+            [PublicationRun(organisation=organisation, quarter_start=run.quarter_start)]
+        ),
+    )
+    later = PublicationRunFactory(organisation=organisation)
+    assert_refused(
+        "diary_one_publication_run_per_quarter",
+        lambda: PublicationRun.objects.filter(pk=later.pk).update(quarter_start=run.quarter_start),
+    )
+
+
+@refuses("diary_publication_done_of_total")
+def test_a_run_never_counts_more_clinicians_done_than_it_has(organisation):
+    run = PublicationRunFactory(organisation=organisation, total=3, done=3)
+    assert_refused(
+        "diary_publication_done_of_total",
+        lambda: PublicationRun.objects.filter(pk=run.pk).update(done=F("done") + 1),
+    )
+
+    def raw_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE diary_publicationrun SET total = 2 WHERE id = %s", [run.pk])
+
+    assert_refused("diary_publication_done_of_total", raw_sql)
+
+
+@refuses("diary_publication_finished_when_completed")
+def test_a_run_is_finished_exactly_when_it_is_completed(organisation):
+    running = PublicationRunFactory(organisation=organisation)
+    completed = PublicationRunFactory(organisation=organisation, completed=True)
+    assert_refused(
+        "diary_publication_finished_when_completed",
+        lambda: PublicationRun.objects.filter(pk=running.pk).update(status=PublicationRun.Status.COMPLETED),
+    )
+    assert_refused(
+        "diary_publication_finished_when_completed",
+        lambda: PublicationRun.objects.filter(pk=running.pk).update(finished_at=timezone.now()),
+    )
+    assert_refused(
+        "diary_publication_finished_when_completed",
+        lambda: PublicationRun.objects.filter(pk=completed.pk).update(finished_at=None),
+    )
+
+
+@refuses("diary_one_target_per_clinician_and_quarter")
+def test_a_clinician_has_one_target_per_team_and_quarter(organisation):
+    target = QuarterTargetFactory(run__organisation=organisation)
+    again = QuarterTarget(
+        run=target.run, team=target.team, clinician=target.clinician, quarter_start=target.quarter_start
+    )
+    assert_refused(
+        "diary_one_target_per_clinician_and_quarter", lambda: QuarterTarget.objects.bulk_create([again])
+    )
+
+    def raw_sql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO diary_quartertarget (run_id, team_id, clinician_id, quarter_start, "
+                "exact_target, published_at) VALUES (%s, %s, %s, %s, '', now())",
+                [target.run_id, target.team_id, target.clinician_id, target.quarter_start],
+            )
+
+    assert_refused("diary_one_target_per_clinician_and_quarter", raw_sql)
+
+
+@refuses("diary_target_comes_from_a_plan")
+def test_a_target_comes_from_an_agreed_plan_and_no_plan_means_no_target(organisation):
+    planned = QuarterTargetFactory(run__organisation=organisation)
+    planless = QuarterTargetFactory(run=planned.run, without_plan=True)
+    assert_refused(
+        "diary_target_comes_from_a_plan",
+        lambda: QuarterTarget.objects.filter(pk=planned.pk).update(plan=None),
+    )
+    assert_refused(
+        "diary_target_comes_from_a_plan",
+        lambda: QuarterTarget.objects.filter(pk=planless.pk).update(target=5),
+    )
+
+
+@refuses("diary_reminder_once_per_point")
+def test_each_reminder_point_reaches_a_person_once():
+    sent = ReminderSentFactory()
+    again = ReminderSent(
+        user=sent.user, quarter_start=sent.quarter_start, days_before=sent.days_before, kind=sent.kind
+    )
+    assert_refused("diary_reminder_once_per_point", lambda: ReminderSent.objects.bulk_create([again]))
+    # The lead's summary at the same point is a different reminder.
+    ReminderSent.objects.create(
+        user=sent.user, quarter_start=sent.quarter_start, days_before=sent.days_before, kind="lead"
+    )
