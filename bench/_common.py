@@ -4,7 +4,8 @@ A web benchmark here:
 1. makes its own database next to DATABASE_URL's (`throwaway_database`), so nobody's data or
    running tests are touched, and points Django at it (`setup_django`);
 2. fills it with generated data and logs its users in (`session_cookie`);
-3. serves the project with gunicorn, one sync worker, `DEBUG=0`, on a free port (`serve`);
+3. serves the project with gunicorn, sync workers (one unless asked for more), `DEBUG=0`, on a
+   free port (`serve`);
 4. requests each page and the yardstick in turn (`measure`), and prints percentiles, the ratio to
    the yardstick and the machine (`print_report`).
 
@@ -33,8 +34,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_MODULE = "bench._settings"
 RESERVED_PORTS = {8000}  # `make run` serves there
-# Seen by the access log of our gunicorn: the path, the status and the time it took in microseconds.
-ACCESS_LOG_FORMAT = "%(U)s %(s)s %(D)s"
+# Seen by the access log of our gunicorn: the path (with its query string, so that one view with
+# different filters is told apart), the status and the time it took in microseconds.
+ACCESS_LOG_FORMAT = "%(U)s?%(q)s %(s)s %(D)s"
 
 
 class BenchFailed(Exception):
@@ -155,9 +157,10 @@ class Server:
     def access_log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def server_times(self, *, since: int, expected: int, timeout: float = 10) -> dict[str, list[float]]:
-        """Seconds each request took inside gunicorn, by path, from the access log after byte
-        `since`. gunicorn writes the line after sending the response, so wait for `expected`."""
+    def log_entries(self, *, since: int, expected: int, timeout: float = 10) -> list[tuple[str, int, float]]:
+        """(path, status, seconds inside gunicorn) of each request in the access log after byte
+        `since`, in the order the lines were written. gunicorn writes the line after sending the
+        response, so wait for `expected` lines."""
         deadline = time.monotonic() + timeout
         while True:
             with self.access_log.open("rb") as log:
@@ -166,10 +169,19 @@ class Server:
             if len(lines) >= expected or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        times: dict[str, list[float]] = {}
+        entries = []
         for line in lines:
-            path, _status, microseconds = line.rsplit(" ", 2)
-            times.setdefault(path, []).append(int(microseconds) / 1_000_000)
+            path, status, microseconds = line.rsplit(" ", 2)
+            path = path.removesuffix("?")  # no query string: the path as requested
+            entries.append((path, int(status), int(microseconds) / 1_000_000))
+        return entries
+
+    def server_times(self, *, since: int, expected: int, timeout: float = 10) -> dict[str, list[float]]:
+        """Seconds each request took inside gunicorn, by path, from the access log after byte
+        `since`. gunicorn writes the line after sending the response, so wait for `expected`."""
+        times: dict[str, list[float]] = {}
+        for path, _status, seconds in self.log_entries(since=since, expected=expected, timeout=timeout):
+            times.setdefault(path, []).append(seconds)
         return times
 
     def error_log_tail(self, lines: int = 30) -> str:
@@ -210,7 +222,12 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         f"--error-logfile={server.error_log}",
         "--no-control-socket",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    # The project's own log lines (Django warns of every 4xx answer) go to the error log, not in
+    # the middle of the report.
+    with server.error_log.open("ab") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
     try:
         _wait_until_listening(process, server, startup_timeout)
         yield server
@@ -254,15 +271,16 @@ class Page:
     server_times: list[float] = field(default_factory=list)
     response_bytes: int = 0
     queries: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent as well, e.g. htmx's HX-Request
 
 
-def get(port: int, path: str, cookie: str) -> tuple[int, float, str]:
+def get(port: int, path: str, cookie: str, headers: dict[str, str] | None = None) -> tuple[int, float, str]:
     """GET `path` with a fresh connection (gunicorn's sync worker closes each one): status, seconds
     from connecting to the last byte, and the body."""
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("GET", path, headers={"Cookie": cookie, "Accept": "text/html"})
+        connection.request("GET", path, headers={"Cookie": cookie, "Accept": "text/html", **(headers or {})})
         response = connection.getresponse()
         body = response.read()
     finally:
@@ -285,13 +303,13 @@ def measure(server: Server, pages: list[Page], *, warm_up: int = 10) -> None:
     since = server.access_log_size()
     for page in pages:
         for _ in range(warm_up):
-            status, _seconds, body = get(server.port, page.path, page.cookie)
+            status, _seconds, body = get(server.port, page.path, page.cookie, page.headers)
             _check(page, status, body)
     server.load_before = os.getloadavg()[0]
     for round_number in range(max(page.requests for page in pages)):
         for page in pages:
             if round_number < page.requests:
-                status, seconds, body = get(server.port, page.path, page.cookie)
+                status, seconds, body = get(server.port, page.path, page.cookie, page.headers)
                 _check(page, status, body)
                 page.client_times.append(seconds)
     # One worker, one request at a time: each path's log lines are in request order.
@@ -316,7 +334,7 @@ def count_queries(page: Page) -> int:
     client = Client()
     client.cookies[name] = value
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(page.path)
+        response = client.get(page.path, headers=page.headers)
     if response.status_code != 200:
         raise BenchFailed(f"{page.name}: the test client got {response.status_code} for {page.path}")
     return len(queries)
@@ -385,7 +403,8 @@ def print_report(*, title: str, server: Server, pages: list[Page], yardstick: Pa
     client's wall-clock time, each with its ratio to the yardstick's."""
     print(f"\n{title}")
     print(
-        f"gunicorn: {server.workers} worker, {server.worker_class}, DEBUG=0, 127.0.0.1:{server.port}; "
+        f"gunicorn: {server.workers} worker{'' if server.workers == 1 else 's'}, {server.worker_class}, "
+        f"DEBUG=0, 127.0.0.1:{server.port}; "
         "requests one at a time, the pages taken in turn"
     )
     for note in notes:

@@ -136,6 +136,9 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A form's choices are iterated with .iterator(); server-side cursors would make each a three-
+# statement round trip (and break behind a transaction-pooling PgBouncer).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery: Redis is the broker only; nothing a page needs lives there.

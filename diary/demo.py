@@ -536,6 +536,7 @@ def _write(
             venue=each.pattern.venue,
             status=each.slot_status,
             reoffer_of=each.reoffer_of.appointment if each.reoffer_of else None,
+            clinician_count=len(each.pattern.clinicians),
             created_by=each.pattern.clinicians[0],
         )
     Slot.objects.bulk_create([each.slot for each in planned])

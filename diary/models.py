@@ -46,6 +46,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField()
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="slots")
     status = models.CharField(max_length=10, choices=SlotStatus.choices, default=SlotStatus.VACANT)
+    clinician_count = models.PositiveSmallIntegerField(
+        default=1, help_text="1, or 2 for a joint slot: kept with the slot so searches need not count."
+    )
     reoffer_of = models.ForeignKey(
         "Appointment",
         on_delete=models.PROTECT,
@@ -63,6 +66,10 @@ class Slot(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="diary_slot_ends_after_it_starts"
             ),
+            models.CheckConstraint(
+                condition=Q(clinician_count__gte=1, clinician_count__lte=2),
+                name="diary_slot_has_one_or_two_clinicians",
+            ),
             # One re-offer for each lost appointment, so a double click cannot re-offer twice.
             models.UniqueConstraint(
                 fields=["reoffer_of"],
@@ -72,7 +79,7 @@ class Slot(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["team", "kind", "starts_at"],
+                fields=["team", "kind", "clinician_count", "starts_at"],
                 condition=Q(status="vacant"),
                 name="diary_vacant_slots_by_time",
             ),

@@ -26,13 +26,18 @@ MAX_ATTEMPTS = 8  # with doubling backoff from 1 minute, about 2 hours of retrie
 
 def queue_email(*, to: str, subject: str, body: str, about: str = "") -> OutboxEmail | None:
     """Write an email to the outbox (inside the caller's transaction) and nudge the worker after
-    commit. People without an email address get nothing."""
+    commit, once however many emails the transaction queued. People without an email address get
+    nothing."""
     if not to:
         return None
     email = OutboxEmail.objects.create(
         to=to, subject=subject, body=body, about=about, next_attempt_at=timezone.now()
     )
-    transaction.on_commit(nudge_worker)
+    # One nudge per transaction: a callback already waiting for this commit is enough (Django's
+    # list of them is discarded on rollback, so nothing is left over to reset).
+    waiting = transaction.get_connection().run_on_commit
+    if not any(entry[1] is nudge_worker for entry in waiting):
+        transaction.on_commit(nudge_worker)
     return email
 
 

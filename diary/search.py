@@ -12,14 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ClinicianSkill, Role, Skill, SkillKind, SkillLevel, Team, User, Venue
 from diary.models import ClinicianTime, Slot, SlotKind, SlotStatus
 
 DEFAULT_LIMIT = 20
-PAIRING_CANDIDATES = 400  # single slots looked at to pair for joint work
+# Joint searches filter skills and a named clinician in Python (the two clinicians together must
+# hold the skills), so they look at this many of the earliest joint slots and pairable slots each.
+PAIRING_CANDIDATES = 150
 
 TIMES_OF_DAY = {
     "morning": ("Morning (before 12:00)", time(0), time(12)),
@@ -126,8 +128,7 @@ def vacant_slots(filters: Filters, *, kind: str = SlotKind.FIRST_CORE) -> QueryS
     if filters.exclude_slot_ids:
         slots = slots.exclude(pk__in=list(filters.exclude_slot_ids))
     return (
-        slots.annotate(clinician_count=Count("times", filter=Q(times__is_live=True)))
-        .select_related("venue")
+        slots.select_related("venue")
         .prefetch_related(
             Prefetch(
                 "times",
@@ -176,13 +177,21 @@ def _joint_results(
     slots: QuerySet[Slot], *, filters: Filters, groups: list[set[int]], held: dict[int, set[int]], limit: int
 ) -> list[Result]:
     """Joint slots, and pairs of two clinicians' slots at the same venue and times."""
-    results = []
+    results = [_result((slot,)) for slot in slots.filter(clinician_count=2)[:PAIRING_CANDIDATES]]
+    # Only single slots with another single slot at the same venue and times can pair; the
+    # database finds those, so Python pairs a few dozen rows, not the whole diary.
+    partner = Slot.objects.filter(
+        team=filters.team,
+        kind=SlotKind.FIRST_CORE,
+        status=SlotStatus.VACANT,
+        clinician_count=1,
+        venue=OuterRef("venue"),
+        starts_at=OuterRef("starts_at"),
+        ends_at=OuterRef("ends_at"),
+    ).exclude(pk=OuterRef("pk"))
     by_place_and_time: dict[tuple, list[Slot]] = defaultdict(list)
-    for slot in slots[:PAIRING_CANDIDATES]:
-        if slot.clinician_count == 2:
-            results.append(_result((slot,)))
-        elif slot.clinician_count == 1:
-            by_place_and_time[slot.venue_id, slot.starts_at, slot.ends_at].append(slot)
+    for slot in slots.filter(Exists(partner), clinician_count=1)[:PAIRING_CANDIDATES]:
+        by_place_and_time[slot.venue_id, slot.starts_at, slot.ends_at].append(slot)
     for same in by_place_and_time.values():
         for i, first in enumerate(same):
             for second in same[i + 1 :]:
@@ -207,7 +216,7 @@ def next_like(slots: Sequence[Slot], *, team: Team, limit: int = 5) -> list[Resu
     if not slots:
         return []
     first = slots[0]
-    joint = len(slots) == 2 or ClinicianTime.objects.filter(slot=first, is_live=True).count() == 2
+    joint = len(slots) == 2 or first.clinician_count == 2
     taken = [s.pk for s in slots]
     same_venue = search(
         Filters(team=team, venues=[first.venue], joint=joint, exclude_slot_ids=taken), limit=limit

@@ -222,6 +222,7 @@ def put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot
                     ends_at=each.ends_at,
                     venue=venue,
                     reoffer_of=reoffer_of,
+                    clinician_count=len(clinicians),
                     created_by=by,
                 )
                 for each in times

@@ -77,7 +77,11 @@ class SlotFactory(DjangoModelFactory):
     def clinicians(slot, create, extracted, **kwargs):
         if not create:
             return
-        for clinician in [clinician_in(slot.team)] if extracted is None else extracted:
+        clinicians = [clinician_in(slot.team)] if extracted is None else extracted
+        if clinicians and slot.clinician_count != len(clinicians):
+            slot.clinician_count = len(clinicians)
+            slot.save(update_fields=["clinician_count"])
+        for clinician in clinicians:
             ClinicianTime.objects.create(
                 clinician=clinician,
                 slot=slot,

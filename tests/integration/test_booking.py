@@ -261,3 +261,28 @@ def test_an_appointment_that_has_started_is_attended_or_missed_not_cancelled(tea
             reason="x",
             by=choice_clinician,
         )
+
+
+def test_a_booking_nudges_the_worker_once_after_commit_whatever_it_queued(
+    team, choice_clinician, monkeypatch, django_capture_on_commit_callbacks
+):
+    from diary import outbox as outbox_module
+    from tests.factories.diary import clinician_in as member
+
+    nudges = []
+    monkeypatch.setattr(outbox_module, "nudge_worker", lambda: nudges.append(1))
+    venue = VenueFactory(team=team)
+    slot_x = SlotFactory(team=team, venue=venue, clinicians=[member(team)])
+    slot_y = SlotFactory(
+        team=team, venue=venue, clinicians=[member(team)], starts_at=slot_x.starts_at, ends_at=slot_x.ends_at
+    )
+    with pytest.raises(booking.BookingError):  # rolled back: no nudge, and none left pending
+        booking.book_first_core(
+            slot_ids=[slot_x.pk, 999999], case=CaseFactory(team=team), by=choice_clinician
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = booking.book_first_core(
+            slot_ids=[slot_x.pk, slot_y.pk], case=CaseFactory(team=team), by=choice_clinician
+        )
+    assert OutboxEmail.objects.filter(about=f"appointment:{appointment.pk}").count() == 2
+    assert nudges == [1]

@@ -372,3 +372,13 @@ def test_each_reminder_point_reaches_a_person_once():
     ReminderSent.objects.create(
         user=sent.user, quarter_start=sent.quarter_start, days_before=sent.days_before, kind="lead"
     )
+
+
+@refuses("diary_slot_has_one_or_two_clinicians")
+def test_a_slot_has_one_or_two_clinicians(team):
+    slot = SlotFactory(team=team)
+    for count in (0, 3):
+        assert_refused(
+            "diary_slot_has_one_or_two_clinicians",
+            lambda count=count: Slot.objects.filter(pk=slot.pk).update(clinician_count=count),
+        )
