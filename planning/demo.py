@@ -187,7 +187,10 @@ def seed_planning_demo(*, today: date) -> None:
             planning = PLANNING[team.name]
             lead = User.objects.get(username=username_for(*demo_team.lead[:2]))
             streams = _seed_team(team, planning, next_quarter=current.next())
-            for quarter, per_week in zip((current, current.next()), planning.referrals_per_week, strict=True):
+            # Four quarters entered, so the what-if's projection uses the lead's figures rather than
+            # ones computed from the demo's few cases (an entered figure overrides the computed one).
+            rates = [*planning.referrals_per_week, *[planning.referrals_per_week[-1]] * 2]
+            for quarter, per_week in zip(current.following(4), rates, strict=True):
                 _seed_referral_rate(team, quarter=quarter, per_week=per_week, by=lead)
             for first_name, last_name, _ in [demo_team.lead, *demo_team.clinicians]:
                 clinician = User.objects.select_related("clinician_profile").get(

@@ -8,10 +8,12 @@ applies a what-if without writing anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from accounts.models import Membership, User
+from capa.templatetags.nhsuk import uk_date
 from planning import capacity
 from planning.models import Activity, ChoicePattern, JobPlan, PlanningSettings, SpecificStream
 from planning.quarters import Quarter
@@ -167,18 +169,25 @@ class TeamQuarter:
 
 
 def referrals_for(planning: TeamPlanning, quarter: Quarter, what_if: WhatIf = NO_CHANGE) -> ReferralFigure:
-    """The accepted referrals a week for a quarter: a what-if figure, else the one entered for the
-    quarter, else the latest entered before it (carried over, and said so)."""
+    """The accepted referrals a week for a quarter: a what-if figure; else the one the lead entered
+    for the quarter (an override); else, once the team has cases, the rate of the 13 weeks of
+    referrals before the quarter (or before today, for a quarter not yet started); else the latest
+    figure entered before the quarter, carried over. Each says where it came from."""
     if what_if.referrals_per_week is not None:
         return ReferralFigure(what_if.referrals_per_week, "what-if")
     earlier = [rate for rate in planning.referral_rates if rate.quarter_start <= quarter.start]
+    if earlier and earlier[-1].quarter_start == quarter.start:
+        return ReferralFigure(earlier[-1].referrals_per_week, "entered for this quarter")
+    if planning.referrals_by_week:
+        end = min(quarter.start, planning.today or quarter.start)
+        start = end - timedelta(weeks=capacity.WEEKS_PER_QUARTER)
+        referred = sum(n for week, n in planning.referrals_by_week.items() if start <= week < end)
+        per_week = (Decimal(referred) / capacity.WEEKS_PER_QUARTER).quantize(Decimal("0.01"))
+        return ReferralFigure(per_week, f"from cases: {referred} referred in the 13 weeks to {uk_date(end)}")
     if not earlier:
         return ReferralFigure(None, "not entered")
-    latest = earlier[-1]
-    if latest.quarter_start == quarter.start:
-        return ReferralFigure(latest.referrals_per_week, "entered for this quarter")
-    carried_from = planning.quarter_containing(latest.quarter_start)
-    return ReferralFigure(latest.referrals_per_week, f"carried over from {carried_from.label}")
+    carried_from = planning.quarter_containing(earlier[-1].quarter_start)
+    return ReferralFigure(earlier[-1].referrals_per_week, f"carried over from {carried_from.label}")
 
 
 def _clinician_figures(

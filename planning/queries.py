@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.apps import apps
+from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
 from planning.models import (
@@ -39,6 +42,8 @@ class TeamPlanning:
     agreed_plans: dict[int, list[JobPlan]] = field(default_factory=dict)  # newest quarter first
     absences: dict[int, list[Absence]] = field(default_factory=dict)
     referral_rates: list[ReferralRate] = field(default_factory=list)  # oldest quarter first
+    referrals_by_week: dict[date, int] = field(default_factory=dict)  # cases referred, by week (Monday)
+    today: date | None = None
 
     @property
     def start_month(self) -> int:
@@ -49,7 +54,7 @@ class TeamPlanning:
 
 
 def team_planning(teams: Iterable[Team], *, in_force_on: date | None = None) -> dict[int, TeamPlanning]:
-    """Everything the capacity figures of these teams need, keyed by team id (7 queries).
+    """Everything the capacity figures of these teams need, keyed by team id (8 queries).
 
     With `in_force_on`, only each clinician's plan in force on that day is loaded: enough for one
     quarter's figures, and far fewer rows for a whole trust."""
@@ -104,6 +109,19 @@ def team_planning(teams: Iterable[Team], *, in_force_on: date | None = None) -> 
     # 7. Accepted referrals a week, as entered per quarter.
     for rate in ReferralRate.objects.filter(team_id__in=team_ids).order_by("quarter_start"):
         loaded[rate.team_id].referral_rates.append(rate)
+    # 8. Cases referred in the last two years, counted by week: the referrals the team really had.
+    today = timezone.localdate()
+    Case = apps.get_model("partnership", "Case")  # noqa: N806  (by name: cases are counted, not used)
+    weekly = (
+        Case.objects.filter(team_id__in=team_ids, referral_date__gte=today - timedelta(weeks=104))
+        .annotate(week=TruncWeek("referral_date"))
+        .values("team_id", "week")
+        .annotate(referred=Count("pk"))
+    )
+    for row in weekly:
+        loaded[row["team_id"]].referrals_by_week[row["week"]] = row["referred"]
+    for each in loaded.values():
+        each.today = today
     return loaded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -87,3 +87,37 @@ def test_a_what_if_changes_only_the_figures_not_the_plans(team):
     assert row.figures.core_targets_total == 12
     assert row.clinicians[0].changed_by_what_if
     assert figures.team_quarter(planning, Q1_2027).figures.core_targets_total == 9
+
+
+def test_once_cases_exist_referrals_are_counted_from_them_and_an_entered_figure_overrides(team, team_lead):
+    from django.utils import timezone
+
+    from tests.factories import CaseFactory
+
+    today = timezone.localdate()
+    this_quarter = Quarter.containing(today)
+    later = this_quarter.next().next()
+    for weeks_ago in range(1, 14):  # 26 families referred over the 13 weeks before today
+        for _ in range(2):
+            CaseFactory(
+                team=team,
+                referral_date=today - timedelta(weeks=weeks_ago),
+                child_date_of_birth=date(2014, 1, 1),
+                choice_date=None,
+            )
+    planning = queries.one_team_planning(team)
+    counted = figures.referrals_for(planning, later)
+    assert counted.per_week == Decimal("2.00")
+    assert counted.source.startswith("from cases: 26 referred in the 13 weeks to")
+
+    ReferralRateFactory(
+        team=team, quarter_start=later.start, referrals_per_week=Decimal("5"), entered_by=team_lead
+    )
+    planning = queries.one_team_planning(team)
+    assert (
+        figures.referrals_for(planning, later).per_week,
+        figures.referrals_for(planning, later).source,
+    ) == (
+        Decimal("5"),
+        "entered for this quarter",
+    )
