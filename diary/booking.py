@@ -266,7 +266,7 @@ def reoffer(*, appointment: Appointment, by: User) -> Slot:
     if Slot.objects.filter(reoffer_of=appointment).exclude(status=SlotStatus.REMOVED).exists():
         raise BookingError(MESSAGES["already_reoffered"])
     original = appointment.slot_links.all()[0].slot
-    clinicians = [t.clinician for link in appointment.slot_links.all() for t in link.slot.times.all()]
+    clinicians = appointment.clinicians
     local_start = timezone.localtime(original.starts_at)
     local_end = timezone.localtime(original.ends_at)
     today = timezone.localdate()

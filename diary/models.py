@@ -235,6 +235,16 @@ class Appointment(models.Model):
     def holds_its_slot(self) -> bool:
         return self.status in HOLDS_ITS_SLOT
 
+    @property
+    def is_live_first_core(self) -> bool:
+        return self.kind == SlotKind.FIRST_CORE and self.status in LIVE_FIRST_CORE
+
+    @property
+    def clinicians(self) -> list:
+        """The clinicians of the slot(s) the appointment was booked into (prefetch
+        `slot_links__slot__times__clinician` to read them without a query each)."""
+        return [time.clinician for link in self.slot_links.all() for time in link.slot.times.all()]
+
 
 @audited()
 class AppointmentSlot(models.Model):

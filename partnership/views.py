@@ -75,15 +75,13 @@ def case_detail(request: HttpRequest, team_id: int, case_id: int) -> HttpRespons
     rows = [
         {
             "appointment": appointment,
-            "clinicians": [
-                t.clinician for link in appointment.slot_links.all() for t in link.slot.times.all()
-            ],
+            "clinicians": appointment.clinicians,
             "can_reoffer": can_book and booking.can_reoffer(appointment) and not appointment.reoffers.all(),
             "reoffers": list(appointment.reoffers.all()),
         }
         for appointment in appointments
     ]
-    live = next((row for row in rows if row["appointment"].status in ("booked", "attended")), None)
+    live = next((row for row in rows if row["appointment"].is_live_first_core), None)
     return render(
         request,
         "partnership/case_detail.html",
