@@ -349,6 +349,7 @@ def main() -> int:
                 common.migrate()
                 migrated = time.perf_counter() - started
                 seeded = seed()
+                common.analyze()
 
                 from accounts.models import User
 

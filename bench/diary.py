@@ -1044,6 +1044,7 @@ def main() -> int:
                 common.migrate()
                 migrated = time.perf_counter() - started
                 seeded = seed(booking_cases=options.users * rounds)
+                common.analyze()
 
                 from accounts.models import User
 

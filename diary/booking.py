@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import cached_property
 
-from accounts.models import User
+from accounts.models import Team, User
 from diary import outbox, search
 from diary.locking import polite_when_busy, set_lock_timeout
 from diary.models import (
@@ -58,10 +59,17 @@ MESSAGES = {
 class SlotTaken(Exception):
     """Someone else booked the slot between search and confirm."""
 
-    def __init__(self, *, slot_ids: Sequence[int], alternatives: list[search.Result]) -> None:
+    def __init__(self, *, slot_ids: Sequence[int], slots: list[Slot], team: Team) -> None:
         super().__init__(f"slots {list(slot_ids)} are no longer vacant")
         self.slot_ids = list(slot_ids)
-        self.alternatives = alternatives
+        self.slots = slots
+        self.team = team
+
+    @cached_property
+    def alternatives(self) -> list[search.Result]:
+        """The next slots like the ones taken (looked up when first asked for: a page that found
+        enough with the user's own filters never pays for them)."""
+        return search.next_like(self.slots, team=self.team)
 
 
 class BookingError(Exception):
@@ -82,7 +90,7 @@ def _locked_slots(slot_ids: Sequence[int], *, team_id: int) -> list[Slot]:
     return list(
         Slot.objects.select_for_update(of=("self",))
         .filter(pk__in=sorted(set(slot_ids)), team_id=team_id)
-        .select_related("venue", "team")
+        .select_related("venue")
         .order_by("pk")
     )
 
@@ -105,11 +113,10 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     try:
         return _book_first_core(slot_ids=slot_ids, case=case, by=by)
     except _Taken as taken:
-        # Alternatives are looked up after the rollback, so a loser never holds the slot's lock
-        # while it searches: fifty clinicians racing for one slot queue for milliseconds, not seconds.
-        raise SlotTaken(
-            slot_ids=slot_ids, alternatives=search.next_like(taken.slots, team=case.team)
-        ) from None
+        # Alternatives are looked up after the rollback (when asked for), so a loser never holds
+        # the slot's lock while it searches: fifty clinicians racing for one slot queue for
+        # milliseconds, not seconds.
+        raise SlotTaken(slot_ids=slot_ids, slots=taken.slots, team=case.team) from None
 
 
 @polite_when_busy(DiaryBusy)
@@ -130,9 +137,7 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         )
     # A slot already booked is answered at once, without queueing for its lock behind the winner.
     if Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).exclude(status=SlotStatus.VACANT).exists():
-        raise _Taken(
-            list(Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).select_related("venue", "team"))
-        )
+        raise _Taken(list(Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).select_related("venue")))
     slots = _locked_slots(slot_ids, team_id=case.team_id)
     _check_bookable(slots, slot_ids=slot_ids)
     if not all(slot.is_vacant for slot in slots):
@@ -141,7 +146,7 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
     try:
         with transaction.atomic():  # savepoint: a constraint violation must not poison the outer block
             appointment = Appointment.objects.create(
-                team=case.team,
+                team_id=case.team_id,
                 case=case,
                 kind=SlotKind.FIRST_CORE,
                 starts_at=first.starts_at,

@@ -52,9 +52,9 @@ def nudge_worker() -> None:
 def _clinicians(appointment: Appointment):
     return [
         t.clinician
-        for t in ClinicianTime.objects.filter(
-            slot__appointment_links__appointment=appointment
-        ).select_related("clinician")
+        for t in ClinicianTime.objects.filter(slot__appointment_links__appointment=appointment)
+        .defer("during")
+        .select_related("clinician")
     ]
 
 

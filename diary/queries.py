@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
+from diary import search
 from diary.models import Appointment, AppointmentSlot, ClinicianTime, Slot, SlotKind, SlotStatus
 from diary.search import Result
 from planning import figures
@@ -19,19 +20,9 @@ from planning.quarters import Quarter
 UPCOMING_SHOWN = 100
 
 
-def _with_clinicians(slots):
-    return slots.select_related("venue").prefetch_related(
-        Prefetch(
-            "times",
-            queryset=ClinicianTime.objects.filter(is_live=True).select_related("clinician").order_by("pk"),
-            to_attr="live_times",
-        )
-    )
-
-
 def result_for(*, team: Team, slot_ids: Sequence[int]) -> Result:
     """The slots a user chose from the search, to confirm (404 if they are not this team's)."""
-    chosen = list(_with_clinicians(Slot.objects.filter(team=team, pk__in=slot_ids)).order_by("pk"))
+    chosen = list(search.with_clinicians(Slot.objects.filter(team=team, pk__in=slot_ids)).order_by("pk"))
     if len(chosen) != len(set(slot_ids)):
         raise Http404("No such slot.")
     return Result(slots=tuple(chosen), clinicians=tuple(t.clinician for s in chosen for t in s.live_times))
@@ -47,7 +38,9 @@ def appointment_for_letter(*, team: Team, appointment_id: int) -> Appointment:
                     queryset=AppointmentSlot.objects.select_related("slot").prefetch_related(
                         Prefetch(
                             "slot__times",
-                            queryset=ClinicianTime.objects.select_related("clinician__clinician_profile"),
+                            queryset=ClinicianTime.objects.defer("during").select_related(
+                                "clinician__clinician_profile"
+                            ),
                         )
                     ),
                 )
@@ -67,7 +60,10 @@ def case_appointments(case) -> list[Appointment]:
             Prefetch(
                 "slot_links",
                 queryset=AppointmentSlot.objects.select_related("slot").prefetch_related(
-                    Prefetch("slot__times", queryset=ClinicianTime.objects.select_related("clinician"))
+                    Prefetch(
+                        "slot__times",
+                        queryset=ClinicianTime.objects.defer("during").select_related("clinician"),
+                    )
                 ),
             ),
             Prefetch(
@@ -128,7 +124,7 @@ def clinician_slots_page(*, team: Team, clinician: User) -> dict:
             }
         )
     upcoming = list(
-        _with_clinicians(
+        search.with_clinicians(
             Slot.objects.filter(team=team, times__clinician=clinician, starts_at__gte=timezone.now()).exclude(
                 status=SlotStatus.REMOVED
             )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from accounts.models import ClinicianSkill, Role, Skill, SkillKind, SkillLevel, Team, User, Venue
@@ -127,18 +127,24 @@ def vacant_slots(filters: Filters, *, kind: str = SlotKind.FIRST_CORE) -> QueryS
         slots = slots.filter(when)
     if filters.exclude_slot_ids:
         slots = slots.exclude(pk__in=list(filters.exclude_slot_ids))
-    return (
-        slots.select_related("venue")
-        .prefetch_related(
-            Prefetch(
-                "times",
-                queryset=ClinicianTime.objects.filter(is_live=True)
-                .select_related("clinician")
-                .order_by("pk"),
-                to_attr="live_times",
-            )
+    return with_clinicians(slots).order_by("starts_at", "pk")
+
+
+def with_clinicians(slots: QuerySet[Slot]) -> QuerySet[Slot]:
+    """The slots with their venue, and their live clinicians' time as `live_times` (with each
+    clinician), in two queries however many slots."""
+    return slots.select_related("venue").prefetch_related(
+        Prefetch(
+            "times",
+            # Not `during`: the slot has the times, and parsing a range costs more than the row.
+            queryset=ClinicianTime.objects.filter(is_live=True)
+            .defer("during")
+            .select_related("clinician")
+            # By slot first: the slot index finds the rows (by primary key alone, PostgreSQL may
+            # walk the whole table in key order instead).
+            .order_by("slot_id", "pk"),
+            to_attr="live_times",
         )
-        .order_by("starts_at", "pk")
     )
 
 
@@ -177,20 +183,18 @@ def _joint_results(
     slots: QuerySet[Slot], *, filters: Filters, groups: list[set[int]], held: dict[int, set[int]], limit: int
 ) -> list[Result]:
     """Joint slots, and pairs of two clinicians' slots at the same venue and times."""
-    results = [_result((slot,)) for slot in slots.filter(clinician_count=2)[:PAIRING_CANDIDATES]]
+    # Filters applied in Python need more candidates to find `limit` results; without them the
+    # earliest `limit` joint slots and twice as many pairable slots are enough.
+    candidates = PAIRING_CANDIDATES if groups or filters.clinician else 2 * limit
+    results = [_result((slot,)) for slot in slots.filter(clinician_count=2)[:candidates]]
     # Only single slots with another single slot at the same venue and times can pair; the
-    # database finds those, so Python pairs a few dozen rows, not the whole diary.
-    partner = Slot.objects.filter(
-        team=filters.team,
-        kind=SlotKind.FIRST_CORE,
-        status=SlotStatus.VACANT,
-        clinician_count=1,
-        venue=OuterRef("venue"),
-        starts_at=OuterRef("starts_at"),
-        ends_at=OuterRef("ends_at"),
-    ).exclude(pk=OuterRef("pk"))
+    # database counts each place and time's slots (among those the filters let through), so Python
+    # pairs a few dozen rows, not the whole diary.
+    pairable = slots.filter(clinician_count=1).annotate(
+        at_same_place_and_time=Window(Count("pk"), partition_by=[F("venue_id"), F("starts_at"), F("ends_at")])
+    )
     by_place_and_time: dict[tuple, list[Slot]] = defaultdict(list)
-    for slot in slots.filter(Exists(partner), clinician_count=1)[:PAIRING_CANDIDATES]:
+    for slot in pairable.filter(at_same_place_and_time__gte=2)[:candidates]:
         by_place_and_time[slot.venue_id, slot.starts_at, slot.ends_at].append(slot)
     for same in by_place_and_time.values():
         for i, first in enumerate(same):

@@ -129,6 +129,8 @@ def _alternatives(team: Team, filters: str, taken: booking.SlotTaken) -> list[se
         if form.is_valid()
         else []
     )
+    if len(found) >= ALTERNATIVES:
+        return found
     shown = {r.slot_ids for r in found}
     return (found + [r for r in taken.alternatives if r.slot_ids not in shown])[:ALTERNATIVES]
 
