@@ -31,7 +31,8 @@ from diary.models import (
     SlotStatus,
 )
 from diary.slots import SlotError, preview_pattern, put_in
-from partnership.models import Case
+from partnership import cases
+from partnership.models import Case, CaseState, StepKind
 
 # A cancellation with less notice than this cannot be rebooked: the slot is lost, and re-offered.
 REBOOKING_NOTICE = timedelta(hours=24)
@@ -135,6 +136,8 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         raise BookingError(
             MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
         )
+    if case.state != CaseState.AWAITING_FIRST_CORE:
+        raise BookingError(cases.refusal(case, StepKind.BOOK_FIRST_CORE).message)
     # A slot already booked is answered at once, without queueing for its lock behind the winner.
     if Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).exclude(status=SlotStatus.VACANT).exists():
         raise _Taken(list(Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).select_related("venue")))
@@ -161,6 +164,12 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
             Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
     except IntegrityError:  # the partial unique constraints are the guarantee
         raise _Taken(slots) from None
+    cases.take_step(
+        case=case,
+        kind=StepKind.BOOK_FIRST_CORE,
+        by=by,
+        facts=cases.Facts(data={"appointment": appointment.pk}),
+    )
     outbox.queue_booking_confirmation(appointment)
     return appointment
 
@@ -224,6 +233,7 @@ def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", 
     appointment.status, appointment.outcome_by, appointment.outcome_at = outcome, by, now
     appointment.cancel_reason = reason.strip() if outcome in CANCELLED else ""
     appointment.save(update_fields=["status", "outcome_by", "outcome_at", "cancel_reason"])
+    _step_the_case(appointment, outcome=outcome, by=by)
     if outcome in CANCELLED:
         slot_ids = list(
             AppointmentSlot.objects.filter(appointment=appointment).values_list("slot_id", flat=True)
@@ -236,6 +246,54 @@ def record_outcome(*, appointment: Appointment, outcome: str, reason: str = "", 
         )
         outbox.queue_cancellation_notice(appointment)
     return appointment
+
+
+# What an outcome means for the family's journey, by kind of appointment.
+CASE_STEPS = {
+    SlotKind.FIRST_CORE: {
+        AppointmentStatus.ATTENDED: StepKind.FIRST_CORE_ATTENDED,
+        AppointmentStatus.DNA: StepKind.FIRST_CORE_MISSED,
+        AppointmentStatus.CANCELLED_BY_FAMILY: StepKind.FIRST_CORE_MISSED,
+        AppointmentStatus.CANCELLED_BY_SERVICE: StepKind.FIRST_CORE_MISSED,
+    },
+    SlotKind.CHOICE: {
+        AppointmentStatus.ATTENDED: StepKind.CHOICE_ATTENDED,
+        AppointmentStatus.DNA: StepKind.CHOICE_DNA,
+        AppointmentStatus.CANCELLED_BY_FAMILY: StepKind.CHOICE_CANCELLED,
+        AppointmentStatus.CANCELLED_BY_SERVICE: StepKind.CHOICE_CANCELLED,
+    },
+}
+
+
+def _step_the_case(appointment: Appointment, *, outcome: str, by: User) -> None:
+    kind = CASE_STEPS.get(appointment.kind, {}).get(outcome)
+    if kind is None:
+        return
+    # Attended or missed on the day of the appointment; cancelled today.
+    on = timezone.localdate() if outcome in CANCELLED else timezone.localtime(appointment.starts_at).date()
+    clinicians = [
+        t.clinician
+        for t in ClinicianTime.objects.filter(slot__appointment_links__appointment=appointment)
+        .defer("during")
+        .select_related("clinician")
+        .order_by("pk")
+    ]
+    try:
+        cases.take_step(
+            case=appointment.case,
+            kind=kind,
+            by=by,
+            on=on,
+            facts=cases.Facts(
+                detail=appointment.cancel_reason,
+                clinician=clinicians[0] if clinicians else None,
+                data={"appointment": appointment.pk},
+            ),
+        )
+        if kind == StepKind.FIRST_CORE_ATTENDED:
+            cases.join_first_core_clinicians(case=appointment.case, clinicians=clinicians, on=on, by=by)
+    except cases.CaseError as refused:
+        raise BookingError(refused.message) from None
 
 
 def can_reoffer(appointment: Appointment) -> bool:

@@ -29,6 +29,13 @@ class SlotKind(models.TextChoices):
     SPECIFIC = "specific", "Specific Partnership"
 
 
+class AppointmentKind(models.TextChoices):
+    FIRST_CORE = "first_core", "First Core Partnership"
+    CHOICE = "choice", "Choice"
+    SPECIFIC = "specific", "Specific Partnership"
+    FOLLOW_UP = "follow_up", "Partnership (after the first)"
+
+
 class SlotStatus(models.TextChoices):
     VACANT = "vacant", "Vacant"
     BOOKED = "booked", "Booked"
@@ -141,6 +148,11 @@ class ClinicianTime(models.Model):
     team_session = models.ForeignKey(
         TeamSession, on_delete=models.CASCADE, null=True, blank=True, related_name="times"
     )
+    # An appointment after the first takes the clinicians' time itself (the first Core and Choice
+    # appointments use their slots' time).
+    appointment = models.ForeignKey(
+        "Appointment", on_delete=models.CASCADE, null=True, blank=True, related_name="times"
+    )
     is_live = models.BooleanField(default=True)
 
     class Meta:
@@ -151,8 +163,9 @@ class ClinicianTime(models.Model):
                 condition=Q(is_live=True),
             ),
             models.CheckConstraint(
-                condition=Q(slot__isnull=False, team_session__isnull=True)
-                | Q(slot__isnull=True, team_session__isnull=False),
+                condition=Q(slot__isnull=False, team_session__isnull=True, appointment__isnull=True)
+                | Q(slot__isnull=True, team_session__isnull=False, appointment__isnull=True)
+                | Q(slot__isnull=True, team_session__isnull=True, appointment__isnull=False),
                 name="diary_time_belongs_to_a_slot_or_a_team_session",
             ),
             models.CheckConstraint(
@@ -162,6 +175,9 @@ class ClinicianTime(models.Model):
             models.UniqueConstraint(fields=["slot", "clinician"], name="diary_clinician_once_per_slot"),
             models.UniqueConstraint(
                 fields=["team_session", "clinician"], name="diary_clinician_once_per_team_session"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "clinician"], name="diary_clinician_once_per_appointment"
             ),
         ]
 
@@ -190,7 +206,9 @@ class Appointment(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="appointments")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appointments")
-    kind = models.CharField(max_length=20, choices=SlotKind.choices, default=SlotKind.FIRST_CORE)
+    kind = models.CharField(
+        max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.FIRST_CORE
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="appointments")
@@ -217,6 +235,11 @@ class Appointment(models.Model):
                 condition=Q(kind=SlotKind.FIRST_CORE, status__in=LIVE_FIRST_CORE),
                 name="diary_one_live_first_core_booking_per_case",
             ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind=SlotKind.CHOICE, status=AppointmentStatus.BOOKED),
+                name="diary_one_booked_choice_per_case",
+            ),
             models.CheckConstraint(
                 condition=Q(status=AppointmentStatus.BOOKED, outcome_by__isnull=True, outcome_at__isnull=True)
                 | Q(~Q(status=AppointmentStatus.BOOKED), outcome_by__isnull=False, outcome_at__isnull=False),
@@ -241,8 +264,11 @@ class Appointment(models.Model):
 
     @property
     def clinicians(self) -> list:
-        """The clinicians of the slot(s) the appointment was booked into (prefetch
-        `slot_links__slot__times__clinician` to read them without a query each)."""
+        """The clinicians of the slot(s) the appointment was booked into, or of its own time for
+        an appointment after the first (prefetch `slot_links__slot__times__clinician` and
+        `times__clinician` to read them without a query each)."""
+        if self.kind == AppointmentKind.FOLLOW_UP:
+            return [time.clinician for time in self.times.all()]
         return [time.clinician for link in self.slot_links.all() for time in link.slot.times.all()]
 
 

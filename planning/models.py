@@ -73,6 +73,15 @@ class PlanningSettings(models.Model):
     wait_red_weeks = models.PositiveSmallIntegerField(
         default=6, help_text="Waits from this many weeks are red."
     )
+    core_review_every = models.PositiveSmallIntegerField(
+        default=6, help_text="A Core case is reviewed every this many appointments."
+    )
+    core_appointments_flag = models.PositiveSmallIntegerField(
+        default=10, help_text="A Core case past this many appointments is flagged for review."
+    )
+    choice_look_ahead_weeks = models.PositiveSmallIntegerField(
+        default=6, help_text="How far ahead vacant Choice slots are counted against demand."
+    )
 
     class Meta:
         verbose_name_plural = "planning settings"
@@ -85,6 +94,8 @@ class PlanningSettings(models.Model):
                     working_weeks_per_year__lte=52,
                     core_average_appointments__gt=0,
                     choice_appointments_per_session__gt=0,
+                    core_review_every__gt=0,
+                    choice_look_ahead_weeks__gt=0,
                 ),
                 name="planning_settings_constants_are_positive",
             ),

@@ -27,7 +27,17 @@ from tests.factories.diary import (
     TargetChangeFactory,
     TeamSessionFactory,
 )
-from tests.factories.partnership import CaseFactory, CaseViewFactory
+from tests.factories.partnership import (
+    CarePlanLetterFactory,
+    CaseFactory,
+    CaseStepFactory,
+    CaseViewFactory,
+    CaseWorkerFactory,
+    OutcomeMeasureFactory,
+    OutcomeScoreFactory,
+    ReviewFactory,
+    RotaPickFactory,
+)
 from tests.factories.planning import (
     AbsenceFactory,
     JobPlanFactory,
@@ -41,8 +51,15 @@ __all__ = [
     "AppointmentFactory",
     "AppointmentSlotFactory",
     "CalendarFeedFactory",
+    "CarePlanLetterFactory",
     "CaseFactory",
+    "CaseStepFactory",
     "CaseViewFactory",
+    "CaseWorkerFactory",
+    "OutcomeMeasureFactory",
+    "OutcomeScoreFactory",
+    "ReviewFactory",
+    "RotaPickFactory",
     "ClinicianTimeFactory",
     "NoticeFactory",
     "OutboxEmailFactory",

@@ -21,6 +21,8 @@ SELF_RECORDING = {
     "diary.TargetChange",  # what republishing changed, by whom and when
     "diary.ReminderSent",  # which reminder went to whom
     "diary.Notice",  # the message itself; only its read time changes
+    "partnership.CaseStep",  # a step of a case's journey: what, who, when; never updated
+    "partnership.RotaPick",  # who the rota picked, whom it skipped and why; never updated
 }
 
 
