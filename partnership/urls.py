@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from partnership import views
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("teams/<int:team_id>/", views.case_list, name="case-list"),
     path("teams/<int:team_id>/new/", views.case_new, name="case-new"),
     path("teams/<int:team_id>/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("", include("partnership.urls_care")),
+    path("", include("partnership.urls_workers")),
 ]

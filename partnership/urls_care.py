@@ -1,0 +1,5 @@
+"""URLs of the case's care pages (included by partnership/urls.py)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
