@@ -5,6 +5,9 @@ from django.utils import timezone
 
 from accounts.forms import NHSFormMixin
 from capa.widgets import NHSDateInput, UKDateField
+from partnership import cases
+from partnership.models import Case, ChoiceOutcome, StepKind
+from planning.models import SpecificStream
 
 
 class CaseForm(NHSFormMixin, forms.Form):
@@ -53,3 +56,54 @@ class CaseForm(NHSFormMixin, forms.Form):
                 "Check the date of birth: CAMHS sees children and young people", code="old"
             )
         return born
+
+
+class StepForm(NHSFormMixin, forms.Form):
+    """Record what happened to a family: one step of the journey the case may take now."""
+
+    kind = forms.ChoiceField(
+        label="What happened", widget=forms.RadioSelect, error_messages={"required": "Choose what happened"}
+    )
+    on = UKDateField(
+        label="On", help_text="For example, 17 11 2026", error_messages={"required": "Enter the date"}
+    )
+    detail = forms.CharField(
+        label="Reason or notes",
+        required=False,
+        max_length=200,
+        help_text="Needed when a referral is not accepted and for Let Go.",
+        widget=forms.TextInput(),
+    )
+    outcome = forms.ChoiceField(
+        label="Closed at Choice because",
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            (ChoiceOutcome.NO_FURTHER_HELP, ChoiceOutcome.NO_FURTHER_HELP.label),
+            (ChoiceOutcome.ANOTHER_AGENCY, ChoiceOutcome.ANOTHER_AGENCY.label),
+        ],
+    )
+    agency = forms.CharField(label="Which agency", required=False, max_length=200)
+    stream = forms.ModelChoiceField(
+        label="Specific stream", required=False, queryset=SpecificStream.objects.none(), empty_label="Choose"
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = [
+            k
+            for k in cases.next_steps(case.state)
+            if k in cases.RECORDED_ON_THE_CASE and k != StepKind.RE_REFER
+        ]
+        self.fields["kind"].choices = [(k, StepKind(k).label) for k in allowed]
+        self.fields["stream"].queryset = SpecificStream.objects.filter(team_id=case.team_id, is_active=True)
+        self.initial.setdefault("on", timezone.localdate())
+
+    def facts(self) -> cases.Facts:
+        data = self.cleaned_data
+        return cases.Facts(
+            detail=data.get("detail") or "",
+            outcome=data.get("outcome") or "",
+            agency=data.get("agency") or "",
+            stream=data.get("stream"),
+        )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("teams/<int:team_id>/", views.case_list, name="case-list"),
     path("teams/<int:team_id>/new/", views.case_new, name="case-new"),
     path("teams/<int:team_id>/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("teams/<int:team_id>/<int:case_id>/steps/", views.case_step, name="case-step"),
     path("", include("partnership.urls_care")),
     path("", include("partnership.urls_workers")),
 ]

@@ -9,14 +9,14 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
 from diary import booking
 from diary import queries as diary_queries
 from diary.forms import OutcomeForm
 from partnership import cases
-from partnership.forms import CaseForm
+from partnership.forms import CaseForm, StepForm
 from partnership.models import Case
 
 CASES_SHOWN = 50
@@ -69,6 +69,34 @@ def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
 def case_detail(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
     team = access.get_team_for_diary(request.user, team_id)
     case = get_object_or_404(Case.objects.select_related("created_by"), pk=case_id, team=team)
+    return _case_page(request, team, case)
+
+
+@login_required
+@require_POST
+def case_step(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
+    """Record one step of the family's journey (the transition table decides what may happen)."""
+    team = access.get_team_for_booking(request.user, team_id)
+    case = get_object_or_404(Case.objects.select_related("created_by"), pk=case_id, team=team)
+    form = StepForm(request.POST, case=case, prefix="step")
+    if form.is_valid():
+        try:
+            step = cases.take_step(
+                case=case,
+                kind=form.cleaned_data["kind"],
+                by=request.user,
+                on=form.cleaned_data["on"],
+                facts=form.facts(),
+            )
+        except cases.CaseError as problem:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+        else:
+            messages.success(request, f"Recorded: {step.get_kind_display().lower()}.")
+            return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
+    return _case_page(request, team, case, step_form=form, status=400)
+
+
+def _case_page(request, team, case, *, step_form=None, status=200) -> HttpResponse:
     cases.record_view(case=case, by=request.user)
     appointments = diary_queries.case_appointments(case)
     can_book = access.belongs_to_team(request.user, team)
@@ -92,5 +120,8 @@ def case_detail(request: HttpRequest, team_id: int, case_id: int) -> HttpRespons
             "live": live,
             "can_book": can_book,
             "outcome_form": OutcomeForm(auto_id="outcome-%s"),
+            "step_form": step_form or StepForm(case=case, prefix="step"),
+            "steps": case.steps.select_related("by").order_by("-recorded_at", "-pk"),
         },
+        status=status,
     )

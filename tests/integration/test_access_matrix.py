@@ -240,6 +240,14 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "session_id": world["team_session"].pk},
     ),
+    "partnership:case-step": Row(
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
     "partnership:case-list": Row(
         anonymous=302,
         clinician=200,
