@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from diary import views, views_calendar, views_publication
 
@@ -37,4 +37,6 @@ urlpatterns = [
     path("publication/publish/", views_publication.publish_now, name="publish-now"),
     path("publication/republish/", views_publication.republish, name="republish"),
     path("notices/<int:notice_id>/read/", views_publication.notice_read, name="notice-read"),
+    path("", include("diary.urls_follow_ups")),
+    path("", include("diary.urls_choice")),
 ]
