@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.forms import NHSFormMixin
 from accounts.models import Role, Skill, Team, User, Venue
 from capa.widgets import UKDateField
-from diary.models import AppointmentStatus
+from diary.models import AppointmentStatus, SlotKind
 from diary.search import TIMES_OF_DAY, WEEKDAYS
 
 TIME_FORMAT_MESSAGE = "Enter a time like 14:30"
@@ -98,7 +98,18 @@ class SearchForm(NHSFormMixin, forms.Form):
 
 
 class SlotForm(NHSFormMixin, forms.Form):
-    """One vacant first Core slot."""
+    """One vacant slot: first Core Partnership (for the Partnership diary) or Choice."""
+
+    kind = forms.ChoiceField(
+        label="For",
+        choices=[
+            (SlotKind.FIRST_CORE, "A first Core Partnership appointment"),
+            (SlotKind.CHOICE, "A Choice appointment"),
+        ],
+        initial=SlotKind.FIRST_CORE,
+        required=False,  # the first Core kind is checked from the start; a post without it means that
+        widget=forms.RadioSelect,
+    )
 
     day = UKDateField(
         label="Date", help_text="For example, 12 1 2027", error_messages={"required": "Enter the date"}
@@ -136,6 +147,9 @@ class SlotForm(NHSFormMixin, forms.Form):
         self.fields["venue"].queryset = team.venues.filter(is_active=True).order_by("name")
         self.fields["joint_with"].queryset = team_clinicians(team).exclude(pk=clinician.pk)
 
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or SlotKind.FIRST_CORE
+
     def clean(self):
         cleaned = super().clean()
         starts, ends = cleaned.get("starts"), cleaned.get("ends")
@@ -168,7 +182,17 @@ class PatternForm(SlotForm):
         widget=forms.RadioSelect,
     )
 
-    field_order = ["weekday", "starts", "ends", "first_day", "last_day", "every_weeks", "venue", "joint_with"]
+    field_order = [
+        "kind",
+        "weekday",
+        "starts",
+        "ends",
+        "first_day",
+        "last_day",
+        "every_weeks",
+        "venue",
+        "joint_with",
+    ]
 
     def clean(self):
         cleaned = super().clean()

@@ -59,19 +59,21 @@ def _clinicians(appointment: Appointment):
 
 
 def queue_booking_confirmation(appointment: Appointment) -> None:
-    """Tell each clinician of a new first Core appointment (no child's name in an email: the
-    family reference and a link to the case are enough)."""
+    """Tell each clinician of a new first Core (or Choice) appointment (no child's name in an
+    email: the family reference and a link to the case are enough)."""
+    label = appointment.get_kind_display()  # "First Core Partnership", "Choice"
+    what = label if label == "Choice" else label[0].lower() + label[1:]
     link = settings.CAPA_BASE_URL + reverse(
         "partnership:case-detail", kwargs={"team_id": appointment.team_id, "case_id": appointment.case_id}
     )
     for clinician in _clinicians(appointment):
         queue_email(
             to=clinician.email,
-            subject=f"New first Core Partnership appointment, {uk_datetime(appointment.starts_at)}",
+            subject=f"New {what} appointment, {uk_datetime(appointment.starts_at)}",
             body=(
                 f"Dear {clinician.first_name or clinician},\n\n"
                 f"A family (reference {appointment.case.family_reference}) has been booked into your "
-                f"first Core Partnership slot on {uk_datetime(appointment.starts_at)} "
+                f"{what} slot on {uk_datetime(appointment.starts_at)} "
                 f"at {appointment.venue}.\n\n"
                 f"See the case: {link}\n\ncapa"
             ),

@@ -249,6 +249,7 @@ def put_in_pattern(
     days: Sequence[date],
     start: time,
     end: time,
+    kind: str = SlotKind.FIRST_CORE,
     by: User,
 ) -> tuple[list[Slot], PatternPreview]:
     """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing."""
@@ -262,7 +263,7 @@ def put_in_pattern(
         clinicians=clinicians,
         venue=venue,
         times=preview.slots,
-        kind=SlotKind.FIRST_CORE,
+        kind=kind,
         reoffer_of=None,
         by=by,
     )

@@ -215,6 +215,7 @@ def clinician_slots(request: HttpRequest, team_id: int, clinician_id: int) -> Ht
                             slots.at(data["day"], data["starts"]), slots.at(data["day"], data["ends"])
                         )
                     ],
+                    kind=data["kind"],
                     by=request.user,
                 )
             except slots.SlotError as problem:
@@ -260,6 +261,7 @@ def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRespon
                         days=days,
                         start=data["starts"],
                         end=data["ends"],
+                        kind=data["kind"],
                         by=request.user,
                     )
                 except slots.SlotError as problem:
