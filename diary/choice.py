@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -158,13 +159,14 @@ def look_ahead(team: Team, *, weeks: int | None = None, now: datetime | None = N
         starts_at__gt=now,
         starts_at__lt=now + timedelta(weeks=weeks),
     ).count()
-    team_cases = Case.objects.filter(team=team)
-    accepted_this_week = team_cases.filter(accepted_on__gte=monday, accepted_on__lte=today).count()
-    waiting = team_cases.filter(state=CaseState.AWAITING_CHOICE, accepted_on__lt=monday).count()
+    demand = Case.objects.filter(team=team).aggregate(
+        accepted_this_week=Count("pk", filter=Q(accepted_on__gte=monday, accepted_on__lte=today)),
+        waiting=Count("pk", filter=Q(state=CaseState.AWAITING_CHOICE, accepted_on__lt=monday)),
+    )
     return LookAhead(
         weeks=weeks,
         starts_on=monday,
         vacant_slots=vacant,
-        accepted_this_week=accepted_this_week,
-        waiting_unbooked=waiting,
+        accepted_this_week=demand["accepted_this_week"],
+        waiting_unbooked=demand["waiting"],
     )

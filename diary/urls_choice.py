@@ -1,5 +1,9 @@
 """URLs of the Choice diary (included by diary/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from diary import views_choice
+
+urlpatterns = [
+    path("teams/<int:team_id>/cases/<int:case_id>/choice/", views_choice.book_choice, name="choice-book"),
+]

@@ -18,6 +18,7 @@ from accounts.models import Team
 from capa.ids import is_id
 from capa.templatetags.nhsuk import hours as hours_text
 from capa.templatetags.nhsuk import uk_date
+from diary import choice
 from planning import absences, capacity, charts, figures, job_plans, queries, referrals
 from planning.forms import (
     AbsenceForm,
@@ -85,6 +86,7 @@ def team_capacity(request: HttpRequest, team_id: int) -> HttpResponse:
         "projected": projected,
         "projection_chart": charts.projection_chart(projected),
         "balance_chart": charts.targets_against_need_chart([now, following]),
+        "choice_look_ahead": choice.look_ahead(team, weeks=planning.settings.choice_look_ahead_weeks),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "what-if-results":
         return render(request, "planning/_what_if_results.html", context)

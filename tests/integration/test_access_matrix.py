@@ -240,6 +240,14 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "session_id": world["team_session"].pk},
     ),
+    "diary:choice-book": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
     "partnership:case-step": Row(
         anonymous=302,
         clinician=405,

@@ -200,3 +200,65 @@ def test_choice_slots_are_put_in_from_the_slot_page(client, team, choice_clinici
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Slot.objects.get().kind == SlotKind.CHOICE
+
+
+def book_url(case):
+    return reverse("diary:choice-book", args=[case.team_id, case.pk])
+
+
+def test_the_choice_page_books_the_date_taken_and_records_the_dates_offered(client, team, choice_clinician):
+    case = waiting_for_choice(team)
+    first, second = choice_slots(team, 2)
+    client.force_login(choice_clinician)
+    page = client.get(book_url(case))
+    assert page.status_code == 200
+    assert "Choice slots in the next 6 weeks" in page.content.decode()
+
+    response = client.post(book_url(case), {"offered": [first.pk, second.pk], "booked": first.pk})
+    assert response.status_code == 302
+    assert Appointment.objects.get(case=case).starts_at == first.starts_at
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        {},
+        {"offered": ["1"], "booked": "1"},
+        {"offered": ["x", "2"], "booked": "2"},
+        {"offered": ["²", "1"], "booked": "²"},
+        {"booked": "999999"},
+    ],
+)
+def test_bad_choice_posts_are_refused_and_write_nothing(client, team, choice_clinician, post):
+    case = waiting_for_choice(team)
+    choice_slots(team, 2)
+    client.force_login(choice_clinician)
+    response = client.post(book_url(case), post)
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    assert not Appointment.objects.exists()
+    assert not CaseStep.objects.exists()
+
+
+def test_a_choice_slot_taken_meanwhile_is_a_409_with_the_dates_left(client, team, choice_clinician):
+    first, second, third = choice_slots(team, 3)
+    choice.book_choice(
+        case=waiting_for_choice(team),
+        offered_slot_ids=[first.pk, second.pk],
+        slot_id=first.pk,
+        by=choice_clinician,
+    )
+    case = waiting_for_choice(team)
+    client.force_login(choice_clinician)
+    response = client.post(book_url(case), {"offered": [first.pk, second.pk], "booked": first.pk})
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "just taken" in body
+    assert f'value="{second.pk}"' in body and f'value="{third.pk}"' in body
+
+
+def test_the_capacity_page_shows_the_choice_look_ahead(client, team, team_lead):
+    waiting_for_choice(team)
+    client.force_login(team_lead)
+    body = client.get(reverse("planning:team-capacity", args=[team.pk])).content.decode()
+    assert "Not enough Choice slots" in body
