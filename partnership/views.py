@@ -15,9 +15,10 @@ from accounts import access
 from diary import booking
 from diary import queries as diary_queries
 from diary.forms import OutcomeForm
-from partnership import cases
+from partnership import caseloads, cases
 from partnership.forms import CaseForm, StepForm
 from partnership.models import Case
+from planning import queries as planning_queries
 
 CASES_SHOWN = 50
 
@@ -124,4 +125,39 @@ def _case_page(request, team, case, *, step_form=None, status=200) -> HttpRespon
             "steps": case.steps.select_related("by").order_by("-recorded_at", "-pk"),
         },
         status=status,
+    )
+
+
+@login_required
+@require_GET
+def team_caseload(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The team's families at each stage, longest waiting first, with waits against thresholds."""
+    team = access.get_team_for_diary(request.user, team_id)
+    settings = planning_queries.planning_settings(team)
+    lists = caseloads.team_lists(team)
+    sections = [
+        (key, title, caseloads.rows(lists[key], settings))
+        for key, title in (
+            ("after_choice_unbooked", "After Choice, no Partnership booking yet"),
+            ("waiting_for_choice", "Waiting for Choice"),
+            ("in_partnership", "In Partnership"),
+        )
+    ]
+    return render(
+        request,
+        "partnership/team_caseload.html",
+        {"team": team, "sections": sections, "settings": settings},
+    )
+
+
+@login_required
+@require_GET
+def my_caseload(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The clinician's own open cases in the team."""
+    team = access.get_team_for_booking(request.user, team_id)
+    settings = planning_queries.planning_settings(team)
+    return render(
+        request,
+        "partnership/my_caseload.html",
+        {"team": team, "rows": caseloads.rows(caseloads.my_cases(request.user, team), settings)},
     )

@@ -74,7 +74,7 @@ class CaseWorkerFactory(DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     clinician = factory.SubFactory(UserFactory)
     role = WorkerRole.KEY_WORKER
-    joined_on = date(2027, 2, 1)
+    joined_on = date(2026, 10, 5)
     via = JoinedVia.DIARY
     added_by = factory.SelfAttribute("clinician")
 
@@ -95,7 +95,7 @@ class ReviewFactory(DjangoModelFactory):
         model = Review
 
     case = factory.SubFactory(CaseFactory)
-    held_on = date(2027, 4, 12)
+    held_on = date(2026, 11, 2)
     by = factory.SubFactory(UserFactory)
 
 
@@ -107,7 +107,7 @@ class CarePlanLetterFactory(DjangoModelFactory):
     goals = "Sleep through the night most nights.\nBack at school full time."
     formulation = "Anxiety kept going by avoidance of school."
     risk_plan = "No current risk to self or others. Contact the duty line if that changes."
-    review_on = date(2027, 5, 10)
+    review_on = date(2027, 1, 11)
     written_by = factory.SubFactory(UserFactory)
 
 
@@ -133,5 +133,5 @@ class OutcomeScoreFactory(DjangoModelFactory):
     )
     point = MeasurePoint.START
     score = Decimal("45")
-    scored_on = date(2027, 2, 1)
+    scored_on = date(2026, 10, 5)
     by = factory.SubFactory(UserFactory)

@@ -248,6 +248,22 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
     ),
+    "partnership:team-caseload": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
+    "partnership:my-caseload": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
     "partnership:case-step": Row(
         anonymous=302,
         clinician=405,

@@ -254,7 +254,8 @@ def test_a_choice_slot_taken_meanwhile_is_a_409_with_the_dates_left(client, team
     assert response.status_code == 409
     body = response.content.decode()
     assert "just taken" in body
-    assert f'value="{second.pk}"' in body and f'value="{third.pk}"' in body
+    assert f'value="{second.pk}"' in body
+    assert f'value="{third.pk}"' in body
 
 
 def test_the_capacity_page_shows_the_choice_look_ahead(client, team, team_lead):
