@@ -109,11 +109,14 @@ def team_planning(teams: Iterable[Team], *, in_force_on: date | None = None) -> 
     # 7. Accepted referrals a week, as entered per quarter.
     for rate in ReferralRate.objects.filter(team_id__in=team_ids).order_by("quarter_start"):
         loaded[rate.team_id].referral_rates.append(rate)
-    # 8. Cases referred in the last two years, counted by week: the referrals the team really had.
+    # 8. Accepted referrals in the last two years, counted by the week they were referred: the
+    # demand the team really had (a referral not accepted, or not yet screened, is not demand).
     today = timezone.localdate()
     Case = apps.get_model("partnership", "Case")  # noqa: N806  (by name: cases are counted, not used)
     weekly = (
-        Case.objects.filter(team_id__in=team_ids, referral_date__gte=today - timedelta(weeks=104))
+        Case.objects.filter(
+            team_id__in=team_ids, referral_date__gte=today - timedelta(weeks=104), accepted_on__isnull=False
+        )
         .annotate(week=TruncWeek("referral_date"))
         .values("team_id", "week")
         .annotate(referred=Count("pk"))

@@ -92,6 +92,7 @@ def test_a_what_if_changes_only_the_figures_not_the_plans(team):
 def test_once_cases_exist_referrals_are_counted_from_them_and_an_entered_figure_overrides(team, team_lead):
     from django.utils import timezone
 
+    from partnership.models import CaseState
     from tests.factories import CaseFactory
 
     today = timezone.localdate()
@@ -104,6 +105,18 @@ def test_once_cases_exist_referrals_are_counted_from_them_and_an_entered_figure_
                 referral_date=today - timedelta(weeks=weeks_ago),
                 child_date_of_birth=date(2014, 1, 1),
                 choice_date=None,
+            )
+        # Not demand: a referral the team did not accept, and one not yet screened.
+        for state in (CaseState.NOT_ACCEPTED, CaseState.REFERRED):
+            CaseFactory(
+                team=team,
+                state=state,
+                referral_date=today - timedelta(weeks=weeks_ago),
+                accepted_on=None,
+                choice_date=None,
+                choice_outcome="",
+                closed_on=today if state == CaseState.NOT_ACCEPTED else None,
+                close_reason="Not CAMHS" if state == CaseState.NOT_ACCEPTED else "",
             )
     planning = queries.one_team_planning(team)
     counted = figures.referrals_for(planning, later)
