@@ -42,10 +42,25 @@ class CaseForm(NHSFormMixin, forms.Form):
     choice_date = UKDateField(
         label="Choice date", help_text="Today, if the family is with you now.", required=False
     )
+    nhs_number = forms.CharField(
+        label="NHS number (optional)",
+        required=False,
+        max_length=14,
+        help_text="10 digits, for example 485 777 3456",
+        widget=forms.TextInput(
+            attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("choice_date", timezone.localdate())
+
+    def clean_nhs_number(self):
+        number = "".join(self.cleaned_data.get("nhs_number", "").split())
+        if number and not cases.nhs_number_is_valid(number):
+            raise forms.ValidationError(cases.MESSAGES["nhs_number"], code="nhs_number")
+        return number
 
     def clean_child_date_of_birth(self):
         born = self.cleaned_data["child_date_of_birth"]
@@ -56,6 +71,31 @@ class CaseForm(NHSFormMixin, forms.Form):
                 "Check the date of birth: CAMHS sees children and young people", code="old"
             )
         return born
+
+
+class ReferralForm(CaseForm):
+    """A new referral, before it is screened: who referred, and the family."""
+
+    choice_date = None
+    referrer = forms.CharField(
+        label="Referred by", required=False, max_length=200, help_text="For example, GP at Riverside Surgery"
+    )
+    field_order = [
+        "family_reference",
+        "child_first_name",
+        "child_last_name",
+        "child_date_of_birth",
+        "nhs_number",
+        "referral_date",
+        "referrer",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        forms.Form.__init__(self, *args, **kwargs)
+        from crispy_forms.helper import FormHelper
+
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
 
 
 class StepForm(NHSFormMixin, forms.Form):

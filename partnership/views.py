@@ -16,7 +16,7 @@ from diary import booking
 from diary import queries as diary_queries
 from diary.forms import OutcomeForm
 from partnership import caseloads, cases
-from partnership.forms import CaseForm, StepForm
+from partnership.forms import CaseForm, ReferralForm, StepForm
 from partnership.models import Case
 from planning import queries as planning_queries
 
@@ -57,12 +57,30 @@ def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
         try:
             case = cases.open_case(team=team, **form.cleaned_data, by=request.user)
         except cases.CaseError as problem:
-            form.add_error(problem.field, problem.message)
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
         else:
             messages.success(request, f"The case for {case.child_name} is open. Now find a first Core slot.")
             return redirect(reverse("diary:search", args=[team.pk]) + f"?case={case.pk}")
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "partnership/case_new.html", {"team": team, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_new(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Record a new referral; it is then accepted or not on the case page."""
+    team = access.get_team_for_booking(request.user, team_id)
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = cases.receive_referral(team=team, **form.cleaned_data, by=request.user)
+        except cases.CaseError as problem:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+        else:
+            messages.success(request, f"The referral for {case.child_name} is recorded. Accept it or not.")
+            return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "partnership/referral_new.html", {"team": team, "form": form}, status=status)
 
 
 @login_required

@@ -264,6 +264,14 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk},
     ),
+    "partnership:referral-new": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
     "partnership:case-step": Row(
         anonymous=302,
         clinician=405,

@@ -88,3 +88,53 @@ def test_an_admin_reads_cases_but_does_not_record_steps(client, team, referred, 
 def test_another_teams_case_is_not_found(client, team, referred, other_team):
     client.force_login(clinician_in(other_team))
     assert post_step(client, referred, kind=StepKind.ACCEPT).status_code == 404
+
+
+def test_a_referral_is_recorded_then_accepted(client, team):
+    client.force_login(clinician_in(team))
+    referred_on = timezone.localdate() - timedelta(days=2)
+    response = client.post(
+        reverse("partnership:referral-new", args=[team.pk]),
+        {
+            "family_reference": "RX77",
+            "child_first_name": "Noah",
+            "child_last_name": "Okafor",
+            "child_date_of_birth_day": "3",
+            "child_date_of_birth_month": "4",
+            "child_date_of_birth_year": "2015",
+            "nhs_number": "943 476 5919",
+            "referral_date_day": referred_on.day,
+            "referral_date_month": referred_on.month,
+            "referral_date_year": referred_on.year,
+            "referrer": "GP, Riverside Surgery",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(family_reference="RX77")
+    assert (case.state, case.nhs_number, case.referrer) == (
+        CaseState.REFERRED,
+        "9434765919",
+        "GP, Riverside Surgery",
+    )
+
+
+def test_a_wrong_nhs_number_is_refused_next_to_the_field(client, team):
+    client.force_login(clinician_in(team))
+    response = client.post(
+        reverse("partnership:referral-new", args=[team.pk]),
+        {
+            "family_reference": "RX78",
+            "child_first_name": "Noah",
+            "child_last_name": "Okafor",
+            "child_date_of_birth_day": "3",
+            "child_date_of_birth_month": "4",
+            "child_date_of_birth_year": "2015",
+            "nhs_number": "943 476 5918",
+            "referral_date_day": "2",
+            "referral_date_month": "11",
+            "referral_date_year": "2026",
+        },
+    )
+    assert response.status_code == 400
+    assert "last digit must check out" in response.content.decode()
+    assert not Case.objects.exists()
