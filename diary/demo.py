@@ -57,7 +57,17 @@ from diary.models import (
 )
 from diary.slots import SlotTimes, at, pattern_days, preview_pattern, put_in_pattern
 from partnership import cases
-from partnership.models import Case
+from partnership import demo as case_demo
+from partnership.models import (
+    Case,
+    CaseState,
+    CaseStep,
+    CaseWorker,
+    ChoiceOutcome,
+    JoinedVia,
+    StepKind,
+    WorkerRole,
+)
 from planning.figures import ClinicianQuarter, team_quarter
 from planning.quarters import Quarter
 from planning.queries import one_team_planning
@@ -546,15 +556,49 @@ def _write(
         for clinician in each.pattern.clinicians
     )
     booked = [each for each in planned if each.outcome is not None]
-    family_cases = []
+    journeys = []
     for each in booked:
         first_core = timezone.localtime(each.times.starts_at).date()
         # Seen at Choice one to five weeks before, and booked there and then.
         choice_date = _working_day_on_or_before(first_core - timedelta(days=rng.randint(7, 35)))
-        family_cases.append(
-            Case(team=team, created_by=each.booked_by, **families.new(choice_date=choice_date))
+        fields = families.new(choice_date=choice_date)
+        del fields["choice_date"]  # the Choice step records it
+        journey = case_demo.Journey(
+            Case(team=team, created_by=each.booked_by, state=CaseState.REFERRED, **fields)
         )
+        journey.case.choice_outcome = ChoiceOutcome.CORE
+        chooser = each.booked_by
+        journey.step(StepKind.ACCEPT, fields["referral_date"] + timedelta(days=1), chooser)
+        journey.step(StepKind.BOOK_CHOICE, fields["referral_date"] + timedelta(days=2), chooser)
+        journey.step(StepKind.CHOICE_ATTENDED, choice_date, chooser)
+        journey.step(StepKind.TO_CORE, choice_date, chooser)
+        journey.step(StepKind.BOOK_FIRST_CORE, choice_date, chooser)
+        clinician = each.pattern.clinicians[0]
+        if each.outcome == AppointmentStatus.ATTENDED:
+            journey.step(StepKind.FIRST_CORE_ATTENDED, first_core, clinician)
+            journey.workers += [
+                CaseWorker(
+                    case=journey.case,
+                    clinician=worker,
+                    role=WorkerRole.KEY_WORKER if n == 0 else WorkerRole.CORE_COWORKER,
+                    joined_on=first_core,
+                    via=JoinedVia.DIARY,
+                    added_by=clinician,
+                )
+                for n, worker in enumerate(each.pattern.clinicians)
+            ]
+        elif each.outcome in (AppointmentStatus.DNA, *CANCELLED):
+            on = (
+                first_core
+                if each.outcome == AppointmentStatus.DNA
+                else timezone.localtime(each.cancelled_at).date()
+            )
+            journey.step(StepKind.FIRST_CORE_MISSED, max(on, choice_date), clinician)
+        journeys.append(journey)
+    family_cases = [journey.case for journey in journeys]
     Case.objects.bulk_create(family_cases)
+    CaseStep.objects.bulk_create([step for journey in journeys for step in journey.steps])
+    CaseWorker.objects.bulk_create([worker for journey in journeys for worker in journey.workers])
     for each, case in zip(booked, family_cases, strict=True):
         booked_at = at(case.choice_date, time(rng.choice([10, 11, 14, 15]), rng.choice([0, 15, 30, 45])))
         each.appointment = Appointment(

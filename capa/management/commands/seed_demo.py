@@ -3,14 +3,15 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, seed_demo
 from diary.demo import demo_diary_counts, seed_diary_demo
+from partnership.demo import seed_case_demo
 from planning import capacity
 from planning.demo import demo_balances, seed_planning_demo
 
 
 class Command(BaseCommand):
     help = (
-        "Create or refresh the demo trust, its job planning and this quarter's Partnership diary "
-        "(idempotent) and print the demo logins."
+        "Create or refresh the demo trust, its job planning, this quarter's Partnership diary and a "
+        "year of families (idempotent) and print the demo logins."
     )
 
     def handle(self, *args, **options):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         seed_planning_demo(today=today)
         seed_diary_demo(today=today)
+        seed_case_demo(today=today)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is ready. Demo logins (password for all: {DEMO_PASSWORD}):")
         )

@@ -1,0 +1,103 @@
+"""The demo year of families: believable shares, every stage of the journey reached, and each
+case's state the one its recorded steps lead to."""
+
+from __future__ import annotations
+
+from collections import Counter
+from statistics import mean
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.demo import seed_demo
+from diary.demo import seed_diary_demo
+from diary.models import Appointment, AppointmentKind, AppointmentStatus
+from partnership import cases
+from partnership.demo import PREFIX, seed_case_demo
+from partnership.models import Case, CaseState, CaseStep, ChoiceOutcome, StepKind
+from planning.demo import seed_planning_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The whole demo, seeded once for this module's tests (and removed after them)."""
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        today = timezone.localdate()
+        seed_demo()
+        seed_planning_demo(today=today)
+        seed_diary_demo(today=today)
+        seed_case_demo(today=today)
+        yield today
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            # The apps' rows only: content types and permissions are the test database's own.
+            mine = (
+                "accounts_",
+                "planning_",
+                "diary_",
+                "partnership_",
+                "pghistory_",
+                "django_session",
+                "axes_",
+            )
+            tables = [row[0] for row in cursor.fetchall() if row[0].startswith(mine)]
+            cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+
+
+def test_every_stage_of_the_journey_is_in_the_demo(demo):
+    states = set(Case.objects.values_list("state", flat=True))
+    assert states == set(CaseState.values)
+
+
+def test_each_cases_state_is_where_its_steps_lead(demo):
+    for case in Case.objects.prefetch_related("steps"):
+        state = CaseState.REFERRED
+        for step in case.steps.all():
+            assert step.from_state == state, (case, step)
+            assert cases.TRANSITIONS[step.kind][state] == step.to_state
+            state = step.to_state
+        assert case.state == state, case
+
+
+def test_the_shares_are_believable(demo):
+    year = Case.objects.filter(family_reference__startswith=PREFIX)
+    seen = year.filter(choice_outcome__gt="").exclude(choice_outcome=ChoiceOutcome.CHOICE_PLUS)
+    to_core = seen.filter(choice_outcome=ChoiceOutcome.CORE).count() / seen.count()
+    assert 0.55 <= to_core <= 0.75  # about two thirds go on to Core Partnership
+
+    choices = CaseStep.objects.filter(case__in=year, kind__in=[StepKind.CHOICE_ATTENDED, StepKind.CHOICE_DNA])
+    kinds = Counter(choices.values_list("kind", flat=True))
+    assert 0.02 <= kinds[StepKind.CHOICE_DNA] / sum(kinds.values()) <= 0.09  # about 5% miss Choice
+
+
+def test_core_cases_last_about_seven_and_a_half_appointments_with_a_long_tail(demo):
+    closed = (
+        Case.objects.filter(
+            family_reference__startswith=PREFIX, state=CaseState.LET_GO, choice_outcome=ChoiceOutcome.CORE
+        )
+        .annotate(
+            attended=Count(
+                "appointments",
+                filter=Q(
+                    appointments__status=AppointmentStatus.ATTENDED,
+                    appointments__kind__in=[AppointmentKind.FIRST_CORE, AppointmentKind.FOLLOW_UP],
+                ),
+            )
+        )
+        .values_list("attended", flat=True)
+    )
+    lengths = list(closed)
+    assert len(lengths) >= 30
+    assert 6 <= mean(lengths) <= 9
+    assert max(lengths) >= 14  # the long tail
+
+
+def test_seeding_the_case_demo_again_adds_nothing(demo):
+    before = (Case.objects.count(), CaseStep.objects.count(), Appointment.objects.count())
+    seed_case_demo(today=demo)
+    assert (Case.objects.count(), CaseStep.objects.count(), Appointment.objects.count()) == before
