@@ -15,6 +15,7 @@ from accounts import access
 from diary import booking
 from diary import queries as diary_queries
 from diary.forms import OutcomeForm
+from diary.models import AppointmentKind
 from partnership import caseloads, cases
 from partnership.forms import CaseForm, ReferralForm, StepForm
 from partnership.models import Case
@@ -117,7 +118,8 @@ def case_step(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
 
 def _case_page(request, team, case, *, step_form=None, status=200) -> HttpResponse:
     cases.record_view(case=case, by=request.user)
-    appointments = diary_queries.case_appointments(case)
+    # Appointments after the first have a panel of their own (`follow_ups_panel`).
+    appointments = [a for a in diary_queries.case_appointments(case) if a.kind != AppointmentKind.FOLLOW_UP]
     can_book = access.belongs_to_team(request.user, team)
     rows = [
         {
