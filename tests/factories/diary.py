@@ -110,6 +110,21 @@ class TeamSessionFactory(DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
 
 
+def _case_state_for(appointment) -> str:
+    from partnership.models import CaseState
+
+    if appointment.kind == SlotKind.CHOICE:
+        return (
+            CaseState.CHOICE_BOOKED
+            if appointment.status == AppointmentStatus.BOOKED
+            else CaseState.CHOICE_ATTENDED
+        )
+    return {
+        AppointmentStatus.BOOKED: CaseState.FIRST_CORE_BOOKED,
+        AppointmentStatus.ATTENDED: CaseState.IN_PARTNERSHIP,
+    }.get(appointment.status, CaseState.AWAITING_FIRST_CORE)
+
+
 class AppointmentFactory(DjangoModelFactory):
     """A first Core appointment booked into a slot of its own; `dna=True`, `attended=True` traits."""
 
@@ -118,8 +133,11 @@ class AppointmentFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     team = factory.SubFactory(TeamFactory)
-    case = factory.LazyAttribute(lambda a: CaseFactory(team=a.team))
+    # The family's case is where such an appointment puts it: booked, seen (in Partnership) or,
+    # after a DNA, waiting to be booked again.
+    case = factory.LazyAttribute(lambda a: CaseFactory(team=a.team, state=_case_state_for(a)))
     kind = SlotKind.FIRST_CORE
+    status = AppointmentStatus.BOOKED
     starts_at = factory.LazyFunction(lambda: next_weekday_at(11, weeks_ahead=4))
     ends_at = factory.LazyAttribute(lambda a: a.starts_at + timedelta(hours=1))
     venue = factory.LazyAttribute(lambda a: VenueFactory(team=a.team))
