@@ -304,6 +304,62 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
     ),
+    # The care plan letter and outcome scores: the team's people and admins read them; its
+    # clinicians and leads write them (admins see, clinicians act). The letter rows write a letter
+    # for the case when their URL is built.
+    "partnership:letter-new": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
+    "partnership:letter-detail": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {
+            "team_id": world["team"].pk,
+            "case_id": world["appointment"].case_id,
+            "letter_id": apps.get_model("partnership", "CarePlanLetter")
+            .objects.create(
+                case_id=world["appointment"].case_id,
+                goals="Back at school full time",
+                formulation="Worry about school kept going by staying at home",
+                risk_plan="No current risk",
+                review_on="2027-05-10",
+                written_by=world["users"]["clinician"],
+            )
+            .pk,
+        },
+    ),
+    "partnership:letter-pdf": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: EXPECTED["partnership:letter-detail"].kwargs(world),
+    ),
+    "partnership:letter-sent": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: EXPECTED["partnership:letter-detail"].kwargs(world),
+    ),
+    "partnership:score-new": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
     "planning:plans-import": Row(
         anonymous=302,
         clinician=403,
