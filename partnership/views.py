@@ -53,7 +53,7 @@ def case_list(request: HttpRequest, team_id: int) -> HttpResponse:
 def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
     """Open a case on the spot, then go straight to finding a first Core slot."""
     team = access.get_team_for_booking(request.user, team_id)
-    form = CaseForm(request.POST or None)
+    form = CaseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = cases.open_case(team=team, **form.cleaned_data, by=request.user)
@@ -71,7 +71,7 @@ def case_new(request: HttpRequest, team_id: int) -> HttpResponse:
 def referral_new(request: HttpRequest, team_id: int) -> HttpResponse:
     """Record a new referral; it is then accepted or not on the case page."""
     team = access.get_team_for_booking(request.user, team_id)
-    form = ReferralForm(request.POST or None)
+    form = ReferralForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = cases.receive_referral(team=team, **form.cleaned_data, by=request.user)
