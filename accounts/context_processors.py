@@ -41,6 +41,7 @@ def navigation(request) -> dict:
         if memberships:
             first = memberships[0].team
             entries.append(("Cases", reverse("partnership:case-list", kwargs={"team_id": first.pk})))
+            entries.append(("My caseload", reverse("partnership:my-caseload", kwargs={"team_id": first.pk})))
             entries.append(("Diary", reverse("diary:search", kwargs={"team_id": first.pk})))
         if memberships and hasattr(user, "clinician_profile"):
             first = memberships[0].team
