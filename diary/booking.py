@@ -169,6 +169,7 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         kind=StepKind.BOOK_FIRST_CORE,
         by=by,
         facts=cases.Facts(data={"appointment": appointment.pk}),
+        locked=True,  # fetched FOR UPDATE at the start of this transaction
     )
     outbox.queue_booking_confirmation(appointment)
     return appointment

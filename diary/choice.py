@@ -108,6 +108,7 @@ def book_choice(*, case: Case, offered_slot_ids: Sequence[int], slot_id: int, by
                 ],
             }
         ),
+        locked=True,  # fetched FOR UPDATE at the start of this transaction
     )
     outbox.queue_booking_confirmation(appointment)
     return appointment

@@ -15,6 +15,7 @@ through `take_step` inside their own transactions.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date
 
@@ -147,6 +148,20 @@ def refusal(case: Case, kind: StepKind) -> CaseError:
     )
 
 
+# What a step may change on the case.
+STEP_FIELDS = (
+    "state",
+    "accepted_on",
+    "choice_date",
+    "choice_clinician_id",
+    "choice_outcome",
+    "other_agency",
+    "specific_stream_id",
+    "closed_on",
+    "close_reason",
+)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What a step says beyond "it happened": a reason, the agency, the stream, a clinician."""
@@ -160,20 +175,26 @@ class Facts:
 
 
 def take_step(
-    *, case: Case, kind: StepKind, by: User, on: date | None = None, facts: Facts = Facts()
+    *,
+    case: Case,
+    kind: StepKind,
+    by: User,
+    on: date | None = None,
+    facts: Facts = Facts(),
+    locked: bool = False,
 ) -> CaseStep:
     """Move the case one step along the journey, or raise CaseError (changing nothing).
 
     Runs in the caller's transaction if there is one (the diary books and steps at once), in its
-    own otherwise, and locks the case row so two people recording at once take turns."""
+    own otherwise, and locks the case row so two people recording at once take turns (`locked`:
+    the caller already holds the lock on this very object, fetched in its transaction)."""
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("team").get(pk=case.pk)
-        step = _apply(locked, kind=StepKind(kind), by=by, on=on or timezone.localdate(), facts=facts)
+        # A copy either way: a refused step must leave the caller's object as it was.
+        current = copy.copy(case) if locked else Case.objects.select_for_update().get(pk=case.pk)
+        step = _apply(current, kind=StepKind(kind), by=by, on=on or timezone.localdate(), facts=facts)
     # The caller's object shows the new state too.
-    for name in ("state", "accepted_on", "choice_date", "choice_outcome", "other_agency", "closed_on"):
-        setattr(case, name, getattr(locked, name))
-    case.close_reason, case.choice_clinician_id = locked.close_reason, locked.choice_clinician_id
-    case.specific_stream_id = locked.specific_stream_id
+    for name in STEP_FIELDS:
+        setattr(case, name, getattr(current, name))
     return step
 
 
