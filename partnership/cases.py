@@ -159,6 +159,7 @@ STEP_FIELDS = (
     "specific_stream_id",
     "closed_on",
     "close_reason",
+    "goals",
 )
 
 
@@ -171,6 +172,7 @@ class Facts:
     agency: str = ""
     stream: object | None = None  # planning.SpecificStream
     clinician: User | None = None  # the Choice clinician, or who keeps the case
+    goals: str = ""  # agreed at Choice (recorded with the Choice outcome)
     data: dict | None = None
 
 
@@ -242,6 +244,9 @@ def _apply(case: Case, *, kind: StepKind, by: User, on: date, facts: Facts) -> C
             K.KEEP_AT_CHOICE: ChoiceOutcome.KEPT_AT_CHOICE,
         }[kind]
         changed.append("choice_outcome")
+        if facts.goals.strip():
+            case.goals = facts.goals.strip()
+            changed.append("goals")
         if kind == K.TO_SPECIFIC:
             if facts.stream is None or facts.stream.team_id != case.team_id:
                 raise CaseError(MESSAGES["stream"], field="stream")

@@ -124,6 +124,13 @@ class StepForm(NHSFormMixin, forms.Form):
         ],
     )
     agency = forms.CharField(label="Which agency", required=False, max_length=200)
+    goals = forms.CharField(
+        label="Goals agreed at Choice",
+        required=False,
+        max_length=2000,
+        help_text="The family's goals, one a line: the care plan letter starts from them.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     stream = forms.ModelChoiceField(
         label="Specific stream", required=False, queryset=SpecificStream.objects.none(), empty_label="Choose"
     )
@@ -146,4 +153,5 @@ class StepForm(NHSFormMixin, forms.Form):
             outcome=data.get("outcome") or "",
             agency=data.get("agency") or "",
             stream=data.get("stream"),
+            goals=data.get("goals") or "",
         )

@@ -138,3 +138,14 @@ def test_a_wrong_nhs_number_is_refused_next_to_the_field(client, team):
     assert response.status_code == 400
     assert "last digit must check out" in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_the_goals_agreed_at_choice_are_kept_with_the_outcome(client, team):
+    case = CaseFactory(team=team, state=CaseState.CHOICE_ATTENDED, choice_outcome="")
+    client.force_login(clinician_in(team))
+    response = post_step(client, case, kind=StepKind.TO_CORE, goals="Back at school full time")
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.goals) == (CaseState.AWAITING_FIRST_CORE, "Back at school full time")
+    page = client.get(reverse("partnership:case-detail", args=[team.pk, case.pk])).content.decode()
+    assert "Back at school full time" in page
