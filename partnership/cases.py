@@ -137,15 +137,22 @@ def refusal(case: Case, kind: StepKind) -> CaseError:
     """Why the case cannot take this step now, and what it can do next."""
     allowed = [k for k in next_steps(case.state) if k in RECORDED_ON_THE_CASE or k == K.BOOK_FIRST_CORE]
     follow = (
-        "Next: " + "; ".join(StepKind(k).label.lower() for k in allowed) + "."
+        "Next: " + "; ".join(in_a_sentence(StepKind(k).label) for k in allowed) + "."
         if allowed
         else MESSAGES["nothing_next"]
     )
     return CaseError(
         MESSAGES["not_now"].format(
-            state=CaseState(case.state).label.lower(), step=StepKind(kind).label.lower(), next=follow
+            state=in_a_sentence(CaseState(case.state).label),
+            step=in_a_sentence(StepKind(kind).label),
+            next=follow,
         )
     )
+
+
+def in_a_sentence(label: str) -> str:
+    """A label inside a sentence: "First Core booked" becomes "first Core booked"."""
+    return label[:1].lower() + label[1:]
 
 
 # What a step may change on the case.

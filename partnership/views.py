@@ -111,7 +111,7 @@ def case_step(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
         except cases.CaseError as problem:
             form.add_error(problem.field if problem.field in form.fields else None, problem.message)
         else:
-            messages.success(request, f"Recorded: {step.get_kind_display().lower()}.")
+            messages.success(request, f"Recorded: {cases.in_a_sentence(step.get_kind_display())}.")
             return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
     return _case_page(request, team, case, step_form=form, status=400)
 

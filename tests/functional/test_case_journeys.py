@@ -109,7 +109,7 @@ def test_a_referral_goes_through_choice_to_a_booked_first_core_appointment(page,
 
     choose(page, "Choice outcome: Core Partnership")
     press(page, page.get_by_role("button", name="Record it"))
-    expect(page.get_by_role("alert")).to_contain_text("Recorded: choice outcome: core partnership.")
+    expect(page.get_by_role("alert")).to_contain_text("Recorded: choice outcome: Core Partnership.")
     check(page)
 
     press(page, page.get_by_role("link", name="Find a first Core slot"))
