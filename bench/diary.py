@@ -177,7 +177,7 @@ def seed(*, booking_cases: int) -> Seeded:
         SlotKind,
         SlotStatus,
     )
-    from partnership.models import Case
+    from partnership.models import Case, CaseState, ChoiceOutcome
 
     started = time.perf_counter()
     rng = random.Random(SEED)
@@ -321,7 +321,12 @@ def seed(*, booking_cases: int) -> Seeded:
                     child_last_name=rng.choice(FAMILY_NAMES),
                     child_date_of_birth=referral - timedelta(days=rng.randint(4 * 365, 17 * 365)),
                     referral_date=referral,
+                    accepted_on=referral,
                     choice_date=referral + timedelta(days=rng.randint(0, 10)),
+                    choice_outcome=ChoiceOutcome.CORE,
+                    # Seen at Choice with Core agreed; those booked below are past this state, but
+                    # only the waiting ones are booked by the benchmark, and they must be here.
+                    state=CaseState.AWAITING_FIRST_CORE,
                     created_by=by,
                 )
             )
@@ -949,7 +954,7 @@ def profile_booking(*, team_id: int, user_id: int, cookie: str) -> None:
     from django.utils import timezone
 
     from diary.models import Slot, SlotStatus
-    from partnership.models import Case
+    from partnership.models import Case, CaseState, ChoiceOutcome
 
     client = _client_for(cookie)
     slots = iter(
@@ -967,6 +972,10 @@ def profile_booking(*, team_id: int, user_id: int, cookie: str) -> None:
             child_last_name="Profile",
             child_date_of_birth=today - timedelta(days=3650),
             referral_date=today,
+            accepted_on=today,
+            choice_date=today,
+            choice_outcome=ChoiceOutcome.CORE,
+            state=CaseState.AWAITING_FIRST_CORE,  # seen at Choice today, Core agreed
             created_by_id=user_id,
         )
         response = client.post(reverse("diary:book", args=[team_id, case.pk]), {"slots": next(slots)})
