@@ -127,6 +127,23 @@ def _entry(time_row: ClinicianTime, team: Team) -> Entry:
             VACANT_SUMMARY.get(slot.kind, "Vacant slot"),
             venue=slot.venue.name,
         )
+    if time_row.appointment is not None:  # an appointment after the first holds its own time
+        appointment = time_row.appointment
+        if appointment.team_id != team.pk:
+            return Entry(
+                EntryKind.ELSEWHERE,
+                appointment.starts_at,
+                appointment.ends_at,
+                "Busy in another team's diary",
+            )
+        return Entry(
+            EntryKind.BOOKED,
+            appointment.starts_at,
+            appointment.ends_at,
+            f"{appointment.get_kind_display()}: family {appointment.case.family_reference}",
+            venue=appointment.venue.name,
+            case=appointment.case,
+        )
     session = time_row.team_session
     if session.team_id != team.pk:
         return Entry(EntryKind.ELSEWHERE, session.starts_at, session.ends_at, "Busy in another team's diary")
@@ -159,7 +176,7 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
             is_live=True,
             during__overlap=DateTimeTZRange(starts, ends, "[)"),
         )
-        .select_related("slot__venue", "team_session__venue")
+        .select_related("slot__venue", "team_session__venue", "appointment__case", "appointment__venue")
         .prefetch_related(
             Prefetch(
                 "slot__appointment_links",

@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -93,7 +94,8 @@ def feed_for(clinician: User, *, now: datetime | None = None) -> bytes:
 
     appointments = (
         Appointment.objects.filter(
-            slot_links__slot__times__clinician=clinician,
+            # Booked into a slot of theirs, or an appointment after the first holding their time.
+            Q(slot_links__slot__times__clinician=clinician) | Q(times__clinician=clinician),
             status__in=[*HOLDS_ITS_SLOT, *CANCELLED],
             **window,
         )

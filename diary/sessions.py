@@ -73,22 +73,25 @@ class SessionError(Exception):
 
 
 def clashes_for(*, clinicians: Sequence[User], starts_at: datetime, ends_at: datetime) -> list[Clash]:
-    """Who among the clinicians already has something live in the diary between the two times."""
+    """Who among the clinicians already has something live in the diary between the two times: a
+    slot, a team session, or an appointment after the first."""
     busy = (
         ClinicianTime.objects.filter(
             clinician__in=clinicians,
             is_live=True,
             during__overlap=DateTimeTZRange(starts_at, ends_at, "[)"),
         )
-        .select_related("clinician", "slot", "team_session")
+        .select_related("clinician", "slot", "team_session", "appointment__case")
         .order_by("clinician__last_name", "clinician__first_name", "during")
     )
     clashes = []
     for time in busy:
         if time.slot is not None:
             what = WHAT_CLASHES.get(time.slot.status, "a slot")
-        else:
+        elif time.team_session is not None:
             what = WHAT_CLASHES.get(time.team_session.kind, "a team session")
+        else:
+            what = f"an appointment with family {time.appointment.case.family_reference}"
         clashes.append(Clash(clinician=time.clinician, what=what, starts_at=time.during.lower))
     return clashes
 

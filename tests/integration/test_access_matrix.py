@@ -138,6 +138,23 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "absence_id": 1},
     ),
+    # Appointments after the first: booked and recorded by the team's clinicians and leads.
+    "diary:follow-up-new": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=403,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+    ),
+    "diary:follow-up-outcome": Row(  # POST only
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: appointment(world),
+    ),
     # The diary and cases: the team's people (admins read, clinicians and leads book); a clinician
     # puts in their own slots, a lead anyone's in the team.
     "diary:search": Row(
@@ -304,6 +321,35 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
     ),
+    # Who works with a case, and its reviews: the team's clinicians and leads (admins see the case
+    # page, clinicians act). A stream's next-up rota: the team's people and admins read it.
+    "partnership:rota-detail": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {
+            "team_id": world["team"].pk,
+            "stream_id": SpecificStreamFactory(team=world["team"]).pk,
+        },
+    ),
+    **{
+        name: Row(
+            anonymous=302,
+            clinician=200,
+            team_lead=200,
+            admin=403,
+            outsider=404,
+            kwargs=lambda world: {"team_id": world["team"].pk, "case_id": world["appointment"].case_id},
+        )
+        for name in (
+            "partnership:worker-specific",
+            "partnership:worker-co-worker",
+            "partnership:worker-key-worker",
+            "partnership:review-new",
+        )
+    },
     # The care plan letter and outcome scores: the team's people and admins read them; its
     # clinicians and leads write them (admins see, clinicians act). The letter rows write a letter
     # for the case when their URL is built.
