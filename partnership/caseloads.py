@@ -88,10 +88,17 @@ class Row:
     case: Case
     referral_to_choice: Wait | None
     choice_to_first_core: Wait | None
+    appointments: int = 0  # attended Core appointments, the first one included
+    past_review_flag: bool = False  # more than the team's setting: the case needs a review
 
 
 def rows(cases, settings: PlanningSettings, *, today: date | None = None) -> list[Row]:
+    """A row for each case (one more query, for the appointment counts, however many)."""
+    from diary.follow_ups import appointment_counts, past_appointment_flag
+
     today = today or timezone.localdate()
+    cases = list(cases)
+    counts = appointment_counts(cases)
     result = []
     for case in cases:
         first_core_on = timezone.localtime(case.first_core_at).date() if case.first_core_at else None
@@ -105,6 +112,8 @@ def rows(cases, settings: PlanningSettings, *, today: date | None = None) -> lis
                     and (first_core_on or case.state in AFTER_CHOICE_UNBOOKED + OPEN_IN_PARTNERSHIP)
                     else None
                 ),
+                appointments=counts.get(case.pk, 0),
+                past_review_flag=past_appointment_flag(counts.get(case.pk, 0), settings),
             )
         )
     return result

@@ -179,5 +179,9 @@ def my_caseload(request: HttpRequest, team_id: int) -> HttpResponse:
     return render(
         request,
         "partnership/my_caseload.html",
-        {"team": team, "rows": caseloads.rows(caseloads.my_cases(request.user, team), settings)},
+        {
+            "team": team,
+            "rows": caseloads.rows(caseloads.my_cases(request.user, team), settings),
+            "settings": settings,
+        },
     )

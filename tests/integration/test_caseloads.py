@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from diary.models import AppointmentKind
 from partnership import caseloads
 from partnership.models import CaseState, WorkerRole
 from planning.models import PlanningSettings
@@ -101,3 +102,18 @@ def test_caseload_lists_run_the_same_queries_for_3_and_30_cases(client, team, na
     with_3 = queries_for(client, url)
     fill(team, 27, me)
     assert queries_for(client, url) == with_3
+
+
+def test_a_case_past_the_teams_appointments_is_flagged_in_the_caseload(team):
+    case = CaseFactory(team=team, state=CaseState.IN_PARTNERSHIP)
+    AppointmentFactory(team=team, case=case, attended=True, starts_at=timezone.now() - timedelta(weeks=20))
+    for weeks in range(10):  # and ten after the first
+        AppointmentFactory(
+            team=team,
+            case=case,
+            kind=AppointmentKind.FOLLOW_UP,
+            attended=True,
+            starts_at=timezone.now() - timedelta(weeks=19 - weeks),
+        )
+    (row,) = caseloads.rows(caseloads.team_lists(team)["in_partnership"], PlanningSettings(team=team))
+    assert (row.appointments, row.past_review_flag) == (11, True)
