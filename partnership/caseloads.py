@@ -90,15 +90,18 @@ class Row:
     choice_to_first_core: Wait | None
     appointments: int = 0  # attended Core appointments, the first one included
     past_review_flag: bool = False  # more than the team's setting: the case needs a review
+    review: str = "not_due"  # "not_due", "due" or "overdue" (partnership/reviews.py)
 
 
 def rows(cases, settings: PlanningSettings, *, today: date | None = None) -> list[Row]:
-    """A row for each case (one more query, for the appointment counts, however many)."""
+    """A row for each case (a few more queries, for appointment counts and reviews, however many)."""
     from diary.follow_ups import appointment_counts, past_appointment_flag
+    from partnership.reviews import review_statuses
 
     today = today or timezone.localdate()
     cases = list(cases)
     counts = appointment_counts(cases)
+    reviews = review_statuses(cases, settings, today)
     result = []
     for case in cases:
         first_core_on = timezone.localtime(case.first_core_at).date() if case.first_core_at else None
@@ -114,6 +117,7 @@ def rows(cases, settings: PlanningSettings, *, today: date | None = None) -> lis
                 ),
                 appointments=counts.get(case.pk, 0),
                 past_review_flag=past_appointment_flag(counts.get(case.pk, 0), settings),
+                review=reviews.get(case.pk, "not_due"),
             )
         )
     return result

@@ -163,10 +163,16 @@ def team_caseload(request: HttpRequest, team_id: int) -> HttpResponse:
             ("in_partnership", "In Partnership"),
         )
     ]
+    in_partnership = next(rows for key, _, rows in sections if key == "in_partnership")
     return render(
         request,
         "partnership/team_caseload.html",
-        {"team": team, "sections": sections, "settings": settings},
+        {
+            "team": team,
+            "sections": sections,
+            "settings": settings,
+            "reviews_due": sum(1 for row in in_partnership if row.review in ("due", "overdue")),
+        },
     )
 
 

@@ -117,3 +117,21 @@ def test_a_case_past_the_teams_appointments_is_flagged_in_the_caseload(team):
         )
     (row,) = caseloads.rows(caseloads.team_lists(team)["in_partnership"], PlanningSettings(team=team))
     assert (row.appointments, row.past_review_flag) == (11, True)
+
+
+def test_reviews_due_show_in_the_team_caseload(client, team, team_lead):
+    case = CaseFactory(team=team, state=CaseState.IN_PARTNERSHIP)
+    AppointmentFactory(team=team, case=case, attended=True, starts_at=timezone.now() - timedelta(weeks=10))
+    for weeks in range(6):
+        AppointmentFactory(
+            team=team,
+            case=case,
+            kind=AppointmentKind.FOLLOW_UP,
+            attended=True,
+            starts_at=timezone.now() - timedelta(weeks=9 - weeks),
+        )
+    (row,) = caseloads.rows(caseloads.team_lists(team)["in_partnership"], PlanningSettings(team=team))
+    assert row.review in ("due", "overdue")
+    client.force_login(team_lead)
+    body = client.get(reverse("partnership:team-caseload", args=[team.pk])).content.decode()
+    assert "1 case in Partnership has a review due or overdue." in body
