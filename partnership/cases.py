@@ -150,8 +150,15 @@ def refusal(case: Case, kind: StepKind) -> CaseError:
     )
 
 
+# CAPA's own names keep their capitals inside a sentence.
+PROPER_NAMES = ("Let Go", "Choice", "Core", "Specific")
+
+
 def in_a_sentence(label: str) -> str:
-    """A label inside a sentence: "First Core booked" becomes "first Core booked"."""
+    """A label inside a sentence: "First Core booked" becomes "first Core booked"; "Let Go" and
+    "Choice booked" stay as they are."""
+    if label.startswith(PROPER_NAMES):
+        return label
     return label[:1].lower() + label[1:]
 
 

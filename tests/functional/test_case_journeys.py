@@ -109,7 +109,7 @@ def test_a_referral_goes_through_choice_to_a_booked_first_core_appointment(page,
 
     choose(page, "Choice outcome: Core Partnership")
     press(page, page.get_by_role("button", name="Record it"))
-    expect(page.get_by_role("alert")).to_contain_text("Recorded: choice outcome: Core Partnership.")
+    expect(page.get_by_role("alert")).to_contain_text("Recorded: Choice outcome: Core Partnership.")
     check(page)
 
     press(page, page.get_by_role("link", name="Find a first Core slot"))
@@ -129,3 +129,62 @@ def test_a_referral_goes_through_choice_to_a_booked_first_core_appointment(page,
         "to_core",
         "book_first_core",
     ]
+
+
+def test_a_key_worker_sees_the_family_writes_the_care_plan_reviews_and_lets_go(page, team, choice_clinician):
+    """First Core attended -> care plan letter (sent) -> review -> Let Go, keyboard only."""
+    from diary.models import AppointmentStatus
+    from tests.factories import AppointmentFactory
+
+    started = timezone.now() - timedelta(minutes=70)
+    slot = SlotFactory(team=team, clinicians=[choice_clinician], status="booked")
+    first_core = AppointmentFactory(team=team, venue=slot.venue, starts_at=started, slots=[slot])
+    case = first_core.case
+    Case.objects.filter(pk=case.pk).update(goals="Sleep through the night\nBack at school full time")
+
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(case.get_absolute_url())
+    choose(page, "Attended")
+    press(page, page.get_by_role("button", name="Record what happened"))
+    expect(page.get_by_role("alert")).to_contain_text("recorded as attended")
+    expect(page.locator("#workers")).to_be_visible()
+    check(page)
+    case.refresh_from_db()
+    assert case.state == CaseState.IN_PARTNERSHIP
+    assert first_core.__class__.objects.get(pk=first_core.pk).status == AppointmentStatus.ATTENDED
+
+    press(page, page.get_by_role("link", name="Write a care plan letter"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Care plan letter for")
+    check(page)
+    type_into(page, "Formulation", "Worry about school keeps the sleep problem going.")
+    type_into(page, "Risk plan", "No current risk. Call the duty line if that changes.")
+    type_date(page, "Review date", timezone.localdate() + timedelta(weeks=6))
+    press(page, page.get_by_role("button", name="Write the letter"))
+    expect(page.get_by_role("button", name="Record that it was sent")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Back at school full time")
+    check(page)
+    press(page, page.get_by_role("button", name="Record that it was sent"))
+    expect(page.get_by_role("alert")).to_be_visible()
+    check(page)
+
+    page.goto(case.get_absolute_url())
+    press(page, page.get_by_role("link", name="Record a review"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    check(page)
+    type_into(page, "What was reviewed", "Sleeping better; back at school three days a week.")
+    press(page, page.get_by_role("button", name="Record the review"))
+    expect(page.get_by_role("alert")).to_be_visible()
+    check(page)
+
+    page.goto(case.get_absolute_url())
+    choose(page, "Let Go")
+    type_into(page, "Reason or notes", "Goals met")
+    press(page, page.get_by_role("button", name="Record it"))
+    expect(page.get_by_role("alert")).to_contain_text("Recorded: Let Go.")
+    check(page)
+
+    case.refresh_from_db()
+    assert (case.state, case.close_reason) == (CaseState.LET_GO, "Goals met")
+    assert case.letters.get().sent_at is not None
+    assert case.reviews.count() == 1
+    assert list(case.steps.values_list("kind", flat=True))[-3:] == ["first_core_attended", "review", "let_go"]

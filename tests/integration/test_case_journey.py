@@ -72,8 +72,7 @@ def test_every_state_and_step(team, state, kind):
     if state not in moves:
         with pytest.raises(cases.CaseError) as refused:
             cases.take_step(case=case, kind=kind, by=clinician, on=on, facts=facts_for(kind, team, clinician))
-        label = CaseState(state).label
-        assert label[:1].lower() + label[1:] in refused.value.message
+        assert cases.in_a_sentence(CaseState(state).label) in refused.value.message
         assert "not possible" in refused.value.message
         assert snapshot(case) == before
         return
