@@ -135,3 +135,103 @@ def test_the_choice_booking_form_never_fails(logged_in, team, other_team, offere
     }
     data = {"offered": [str(ids.get(v, v)) for v in offered], "booked": [str(ids.get(v, v)) for v in booked]}
     post_and_check(logged_in, reverse("diary:choice-book", args=[team.pk, case.pk]), data)
+
+
+# --- The forms of Partnership: workers, the rota, reviews, appointments after the first ----------
+
+ids = st.one_of(values, st.sampled_from(["ME", "COLLEAGUE", "OUTSIDER", "STREAM", "OTHER_STREAM", "VENUE"]))
+
+
+def in_partnership(team):
+    from tests.factories import CaseWorkerFactory
+
+    case = CaseFactory(team=team, state=CaseState.IN_PARTNERSHIP)
+    CaseWorkerFactory(case=case, clinician=clinician_in(team))
+    return case
+
+
+def real_ids(team, other_team, me) -> dict[str, str]:
+    from tests.factories import JobPlanFactory, JobPlanLineFactory, SpecificStreamFactory, VenueFactory
+
+    stream = SpecificStreamFactory(team=team)
+    colleague = clinician_in(team)
+    plan = JobPlanFactory(clinician=colleague, team=team)
+    JobPlanLineFactory(plan=plan, activity="specific", specific_stream=stream, hours_per_week=7)
+    return {
+        "ME": str(me.pk),
+        "COLLEAGUE": str(colleague.pk),
+        "OUTSIDER": str(clinician_in(other_team).pk),
+        "STREAM": str(stream.pk),
+        "OTHER_STREAM": str(SpecificStreamFactory(team=other_team).pk),
+        "VENUE": str(VenueFactory(team=team).pk),
+    }
+
+
+@pytest.fixture
+def me(team):
+    return clinician_in(team)
+
+
+@FUZZ
+@given(fields=st.fixed_dictionaries({}, optional={"clinician": ids}))
+@pytest.mark.parametrize("name", ["partnership:worker-co-worker", "partnership:worker-key-worker"])
+def test_the_worker_forms_never_fail(client, team, other_team, me, name, fields):
+    client.force_login(me)
+    case = in_partnership(team)
+    known = real_ids(team, other_team, me)
+    post_and_check(
+        client, reverse(name, args=[team.pk, case.pk]), {k: known.get(v, v) for k, v in fields.items()}
+    )
+
+
+@FUZZ
+@given(
+    fields=st.fixed_dictionaries({}, optional={"stream": ids, "override_to": ids, "override_reason": values})
+)
+def test_the_specific_worker_form_never_fails(client, team, other_team, me, fields):
+    client.force_login(me)
+    case = in_partnership(team)
+    known = real_ids(team, other_team, me)
+    post_and_check(
+        client,
+        reverse("partnership:worker-specific", args=[team.pk, case.pk]),
+        {k: known.get(v, v) for k, v in fields.items()},
+    )
+
+
+@FUZZ
+@given(
+    fields=st.fixed_dictionaries({}, optional={"notes": values}),
+    held=dates("held_on"),
+    following=dates("next_review_on"),
+)
+def test_the_review_form_never_fails(client, team, me, fields, held, following):
+    client.force_login(me)
+    case = in_partnership(team)
+    post_and_check(
+        client, reverse("partnership:review-new", args=[team.pk, case.pk]), fields | held | following
+    )
+
+
+@FUZZ
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            "starts": st.one_of(values, st.sampled_from(["10:00", "09:30", "25:00", "10.15"])),
+            "ends": st.one_of(values, st.sampled_from(["11:00", "10:00", "23:59"])),
+            "venue": ids,
+            "clinicians": st.lists(ids, max_size=3),
+        },
+    ),
+    day=dates("day"),
+)
+def test_the_follow_up_form_never_fails(client, team, other_team, me, fields, day):
+    client.force_login(me)
+    case = in_partnership(team)
+    known = real_ids(team, other_team, me)
+    data = {
+        k: ([known.get(x, x) for x in v] if isinstance(v, list) else known.get(v, v))
+        for k, v in fields.items()
+    }
+    post_and_check(client, reverse("diary:follow-up-new", args=[team.pk, case.pk]), data | day)
