@@ -44,6 +44,7 @@ from diary.models import (
 )
 from diary.slots import at
 from partnership.cases import TRANSITIONS
+from partnership.measures import ensure_default_measures
 from partnership.models import (
     CLOSED_STATES,
     Case,
@@ -52,6 +53,9 @@ from partnership.models import (
     CaseWorker,
     ChoiceOutcome,
     JoinedVia,
+    MeasurePoint,
+    OutcomeMeasure,
+    OutcomeScore,
     Review,
     StepKind,
     WorkerRole,
@@ -123,6 +127,7 @@ class Journey:
     steps: list[CaseStep] = field(default_factory=list)
     workers: list[CaseWorker] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    scores: list[OutcomeScore] = field(default_factory=list)
 
     def step(self, kind: StepKind, on: date, by: User, detail: str = "") -> None:
         """Take `kind` as the transition table says (a demo that breaks the table fails loudly)."""
@@ -178,6 +183,7 @@ def seed_case_demo(*, today: date) -> None:
     its slots are in the clinicians' diaries."""
     organisation = Organisation.objects.get(name=ORGANISATION_NAME)
     with pghistory.context(command="seed_demo"):
+        ensure_default_measures(organisation)
         for demo_team in TEAMS:
             team = Team.objects.get(organisation=organisation, name=demo_team.name)
             if not Case.objects.filter(team=team, family_reference__startswith=PREFIX).exists():
@@ -222,6 +228,7 @@ def _seed_team(team: Team, *, today: date) -> None:
     if not clinicians or not venues:
         return
     streams = list(SpecificStream.objects.filter(team=team, is_active=True).order_by("pk"))
+    measures = {m.name: m for m in OutcomeMeasure.objects.filter(organisation_id=team.organisation_id)}
     holidays = {
         d for year in (today.year - 1, today.year, today.year + 1) for d in bank_holidays(team.nation, year)
     }
@@ -389,6 +396,7 @@ def _seed_team(team: Team, *, today: date) -> None:
                     first_from = starts.date() + timedelta(days=rng.randint(5, 12))
                     continue
                 journey.step(StepKind.FIRST_CORE_ATTENDED, starts.date(), key_worker)
+                journey.scores += _scores(case, measures, MeasurePoint.START, starts.date(), key_worker, rng)
                 journey.workers.append(
                     CaseWorker(
                         case=case,
@@ -475,10 +483,35 @@ def _seed_team(team: Team, *, today: date) -> None:
         else:
             ended = min(next_from, today)
             journey.step(StepKind.LET_GO, ended, key_worker, rng.choice(LET_GO_REASONS))
+            if journey.scores:
+                journey.scores += _scores(
+                    case, measures, MeasurePoint.END, ended, key_worker, rng, after=journey.scores
+                )
             for worker in journey.workers:
                 worker.left_on = ended
         journeys.append(journey)
     _write(journeys, slots=slots, appointments=appointments, times=times, links=links)
+
+
+# (lowest start, highest start, usual change): C-GAS rises as a child gets better, SDQ falls.
+SCORE_RANGES = {"C-GAS": (38, 55, 12), "SDQ": (16, 28, -6)}
+
+
+def _scores(case, measures, point, on, by, rng, *, after=()) -> list[OutcomeScore]:
+    """Start scores, or end scores that mostly show improvement from `after`'s start scores."""
+    start = {score.measure.name: score.score for score in after}
+    made = []
+    for name, (low, high, change) in SCORE_RANGES.items():
+        measure = measures.get(name)
+        if measure is None:
+            continue
+        if point == MeasurePoint.START:
+            value = rng.randint(low, high)
+        else:
+            value = round(float(start[name]) + rng.gauss(change, abs(change) * 0.7))
+        value = max(int(measure.lowest), min(int(measure.highest), value))
+        made.append(OutcomeScore(case=case, measure=measure, point=point, score=value, scored_on=on, by=by))
+    return made
 
 
 def _working_day(day: date, holidays: set[date]) -> date:
@@ -490,11 +523,12 @@ def _working_day(day: date, holidays: set[date]) -> date:
 def _write(journeys: list[Journey], *, slots, appointments, times, links) -> None:
     Case.objects.bulk_create([j.case for j in journeys])
     for journey in journeys:
-        for row in journey.steps + journey.workers + journey.reviews:
+        for row in journey.steps + journey.workers + journey.reviews + journey.scores:
             row.case = journey.case  # the saved case, with its primary key
     CaseStep.objects.bulk_create([step for j in journeys for step in j.steps])
     CaseWorker.objects.bulk_create([worker for j in journeys for worker in j.workers])
     Review.objects.bulk_create([review for j in journeys for review in j.reviews])
+    OutcomeScore.objects.bulk_create([score for j in journeys for score in j.scores])
     # Rows made before the cases, slots and appointments they point at were saved take their keys
     # from them now (bulk_create reads the related objects).
     Slot.objects.bulk_create(slots)

@@ -101,3 +101,14 @@ def test_seeding_the_case_demo_again_adds_nothing(demo):
     before = (Case.objects.count(), CaseStep.objects.count(), Appointment.objects.count())
     seed_case_demo(today=demo)
     assert (Case.objects.count(), CaseStep.objects.count(), Appointment.objects.count()) == before
+
+
+def test_families_let_go_after_core_mostly_improved_on_their_outcome_measures(demo):
+    from partnership.measures import score_changes
+
+    closed = Case.objects.filter(
+        family_reference__startswith=PREFIX, state=CaseState.LET_GO, scores__point="end"
+    ).distinct()
+    improved = [row.improved for case in closed for row in score_changes(case) if row.change is not None]
+    assert len(improved) >= 20
+    assert sum(improved) / len(improved) >= 0.6
