@@ -26,12 +26,14 @@ drift from what happened. What each figure counts:
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from fractions import Fraction
 from statistics import median
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -48,10 +50,11 @@ from diary.models import (
     SlotStatus,
 )
 from diary.slots import at
-from partnership.models import Case, CaseState, CaseStep, CaseWorker, ChoiceOutcome, StepKind, WorkerRole
+from partnership.models import Case as CaseModel
+from partnership.models import CaseState, CaseStep, CaseWorker, ChoiceOutcome, StepKind, WorkerRole
 from planning import figures
 from planning.quarters import Quarter
-from planning.queries import one_team_planning
+from planning.queries import team_planning
 
 CHOICE_OUTCOME_STEPS = [
     StepKind.CLOSE_AT_CHOICE,
@@ -169,7 +172,7 @@ def _slot_counts(rows) -> SlotCounts:
 
 def _slot_aggregates(prefix: str, now: datetime) -> dict:
     """Counts of the slots reached through `prefix` ("" on Slot, "slot__" on ClinicianTime)."""
-    slot = f"{prefix}pk" if prefix == "" else f"{prefix[:-2]}"
+    slot = "pk" if prefix == "" else prefix[:-2]
     links = f"{prefix}appointment_links__appointment__status"
 
     def count(condition: Q | None = None) -> Count:
@@ -189,138 +192,234 @@ def _slot_aggregates(prefix: str, now: datetime) -> dict:
     }
 
 
+class _Quarters:
+    """The quarters asked for, and an SQL expression giving the index of the one a row's date or
+    time falls in (NULL outside them), so one query counts every quarter at once."""
+
+    def __init__(self, quarters: Sequence[Quarter]) -> None:
+        self.quarters = list(quarters)
+
+    def of_time(self, field_name: str) -> Case:
+        return Case(
+            *(
+                When(**{f"{field_name}__gte": bounds(q)[0], f"{field_name}__lt": bounds(q)[1]}, then=Value(i))
+                for i, q in enumerate(self.quarters)
+            ),
+            default=None,
+            output_field=IntegerField(),
+        )
+
+    def of_day(self, field_name: str) -> Case:
+        return Case(
+            *(
+                When(**{f"{field_name}__gte": q.start, f"{field_name}__lt": q.next().start}, then=Value(i))
+                for i, q in enumerate(self.quarters)
+            ),
+            default=None,
+            output_field=IntegerField(),
+        )
+
+    def times(self, field_name: str) -> Q:
+        return Q(**{f"{field_name}__gte": bounds(self.quarters[0])[0]}) & Q(
+            **{f"{field_name}__lt": bounds(self.quarters[-1])[1]}
+        )
+
+    def days(self, field_name: str) -> Q:
+        return Q(**{f"{field_name}__gte": self.quarters[0].start}) & Q(
+            **{f"{field_name}__lt": self.quarters[-1].next().start}
+        )
+
+
 def team_activity(team: Team, quarter: Quarter, *, now: datetime | None = None) -> TeamActivity:
     """The team's activity in the quarter, per clinician and in total."""
-    now = now or timezone.now()
-    starts, ends = bounds(quarter)
-    in_quarter = {"starts_at__gte": starts, "starts_at__lt": ends}
-    days = {"gte": quarter.start, "lt": quarter.next().start}
+    return activities([team], [quarter], now=now)[team.pk, quarter]
 
-    planned = figures.team_quarter(one_team_planning(team), quarter)
+
+def activities(
+    teams: Sequence[Team], quarters: Sequence[Quarter], *, now: datetime | None = None
+) -> dict[tuple[int, Quarter], TeamActivity]:
+    """Each team's activity in each quarter (consecutive quarters, oldest first), keyed by (team
+    id, quarter): the same number of queries for one team or twenty, one quarter or eight."""
+    now = now or timezone.now()
+    teams, quarters = list(teams), sorted(quarters, key=lambda q: q.start)
+    span = _Quarters(quarters)
+    team_ids = [team.pk for team in teams]
+
+    planning = team_planning(teams)
+    memo: dict = {}
+    planned = {
+        (team.pk, i): figures.team_quarter(planning[team.pk], quarter, memo=memo.setdefault(team.pk, {}))
+        for team in teams
+        for i, quarter in enumerate(quarters)
+    }
     published = {
-        t.clinician_id: t.target for t in QuarterTarget.objects.filter(team=team, quarter_start=quarter.start)
+        (t.team_id, t.clinician_id, t.quarter_start): t.target
+        for t in QuarterTarget.objects.filter(
+            team_id__in=team_ids, quarter_start__in=[q.start for q in quarters]
+        ).only("team_id", "clinician_id", "quarter_start", "target")
     }
 
-    first_core = Slot.objects.filter(team=team, kind=SlotKind.FIRST_CORE, **in_quarter).exclude(
-        status=SlotStatus.REMOVED
+    first_core = (
+        Slot.objects.filter(team_id__in=team_ids, kind=SlotKind.FIRST_CORE)
+        .filter(span.times("starts_at"))
+        .exclude(status=SlotStatus.REMOVED)
     )
     per_clinician = {
-        row.pop("clinician_id"): row
+        (row.pop("team_id"), row.pop("q"), row.pop("clinician_id")): row
         for row in ClinicianTime.objects.filter(slot__in=first_core)
-        .values("clinician_id")
+        .annotate(team_id=F("slot__team_id"), q=span.of_time("slot__starts_at"))
+        .values("team_id", "q", "clinician_id")
         .annotate(**_slot_aggregates("slot__", now))
         .order_by()
     }
-    totals = first_core.aggregate(**_slot_aggregates("", now))
-    joins = dict(
-        CaseWorker.objects.filter(
-            case__team=team,
-            role__in=[WorkerRole.KEY_WORKER, WorkerRole.CORE_COWORKER],
-            joined_on__gte=days["gte"],
-            joined_on__lt=days["lt"],
-        )
-        .values("clinician_id")
+    totals = {
+        (row.pop("team_id"), row.pop("q")): row
+        for row in first_core.annotate(q=span.of_time("starts_at"))
+        .values("team_id", "q")
+        .annotate(**_slot_aggregates("", now))
+        .order_by()
+    }
+    core_joins = CaseWorker.objects.filter(
+        case__team_id__in=team_ids, role__in=[WorkerRole.KEY_WORKER, WorkerRole.CORE_COWORKER]
+    ).filter(span.days("joined_on"))
+    joins = {
+        (row["case__team_id"], row["q"], row["clinician_id"]): row["cases"]
+        for row in core_joins.annotate(q=span.of_day("joined_on"))
+        .values("case__team_id", "q", "clinician_id")
         .annotate(cases=Count("case", distinct=True))
-        .values_list("clinician_id", "cases")
-    )
-    new_core_total = (
-        CaseWorker.objects.filter(
-            case__team=team,
-            role__in=[WorkerRole.KEY_WORKER, WorkerRole.CORE_COWORKER],
-            joined_on__gte=days["gte"],
-            joined_on__lt=days["lt"],
+        .order_by()
+    }
+    new_core = {
+        (row["case__team_id"], row["q"]): row["cases"]
+        for row in core_joins.annotate(q=span.of_day("joined_on"))
+        .values("case__team_id", "q")
+        .annotate(cases=Count("case", distinct=True))
+        .order_by()
+    }
+    steps = {
+        (row.pop("case__team_id"), row.pop("q")): row
+        for row in CaseStep.objects.filter(case__team_id__in=team_ids)
+        .filter(span.days("happened_on"))
+        .annotate(q=span.of_day("happened_on"))
+        .values("case__team_id", "q")
+        .annotate(
+            choice_used=Count("pk", filter=Q(kind=StepKind.CHOICE_ATTENDED)),
+            choice_missed=Count("pk", filter=Q(kind=StepKind.CHOICE_DNA)),
+            choice_outcomes=Count("pk", filter=Q(kind__in=CHOICE_OUTCOME_STEPS)),
+            to_core=Count("pk", filter=Q(kind__in=TO_CORE_STEPS)),
         )
-        .values("case")
-        .distinct()
-        .count()
-    )
-
-    clinicians = []
-    for row in planned.clinicians:
-        person = row.clinician
-        target = published.get(person.pk, row.core_target_whole)
-        clinicians.append(
-            ClinicianActivity(
-                clinician=person,
-                target=target,
-                slots=_slot_counts(per_clinician.get(person.pk, {})),
-                new_core_partnerships=joins.get(person.pk, 0),
-            )
-        )
-
-    steps = CaseStep.objects.filter(case__team=team, happened_on__gte=days["gte"], happened_on__lt=days["lt"])
-    step_counts = steps.aggregate(
-        choice_used=Count("pk", filter=Q(kind=StepKind.CHOICE_ATTENDED)),
-        choice_missed=Count("pk", filter=Q(kind=StepKind.CHOICE_DNA)),
-        choice_outcomes=Count("pk", filter=Q(kind__in=CHOICE_OUTCOME_STEPS)),
-        to_core=Count("pk", filter=Q(kind__in=TO_CORE_STEPS)),
-    )
-    team_cases = Case.objects.filter(team=team)
-    case_counts = team_cases.aggregate(
-        accepted=Count("pk", filter=Q(accepted_on__gte=days["gte"], accepted_on__lt=days["lt"])),
-    )
-    referral_to_choice = Waits(
-        tuple(
-            (choice - referral).days
-            for referral, choice in team_cases.filter(
-                choice_date__gte=days["gte"], choice_date__lt=days["lt"]
-            ).values_list("referral_date", "choice_date")
-        )
-    )
+        .order_by()
+    }
+    team_cases = CaseModel.objects.filter(team_id__in=team_ids)
+    accepted = {
+        (row["team_id"], row["q"]): row["n"]
+        for row in team_cases.filter(span.days("accepted_on"))
+        .annotate(q=span.of_day("accepted_on"))
+        .values("team_id", "q")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    referral_waits: dict[tuple, list[int]] = defaultdict(list)
+    for team_id, q, referral, choice in (
+        team_cases.filter(span.days("choice_date"))
+        .annotate(q=span.of_day("choice_date"))
+        .values_list("team_id", "q", "referral_date", "choice_date")
+    ):
+        referral_waits[team_id, q].append((choice - referral).days)
     first_core_appointments = Appointment.objects.filter(
-        team=team, kind=AppointmentKind.FIRST_CORE, **in_quarter
-    )
-    seen = first_core_appointments.aggregate(
-        dna=Count("pk", filter=Q(status=AppointmentStatus.DNA)),
-        seen=Count("pk", filter=Q(status__in=[AppointmentStatus.ATTENDED, AppointmentStatus.DNA])),
-    )
-    choice_to_first_core = Waits(
-        tuple(
-            (timezone.localtime(starts_at).date() - choice).days
-            for starts_at, choice in first_core_appointments.filter(
-                status__in=LIVE_FIRST_CORE, case__choice_date__isnull=False
-            ).values_list("starts_at", "case__choice_date")
+        team_id__in=team_ids, kind=AppointmentKind.FIRST_CORE
+    ).filter(span.times("starts_at"))
+    seen = {
+        (row.pop("team_id"), row.pop("q")): row
+        for row in first_core_appointments.annotate(q=span.of_time("starts_at"))
+        .values("team_id", "q")
+        .annotate(
+            dna=Count("pk", filter=Q(status=AppointmentStatus.DNA)),
+            seen=Count("pk", filter=Q(status__in=[AppointmentStatus.ATTENDED, AppointmentStatus.DNA])),
         )
-    )
-    closed = team_cases.filter(
-        state=CaseState.LET_GO,
-        choice_outcome__in=CORE_OUTCOMES,
-        closed_on__gte=days["gte"],
-        closed_on__lt=days["lt"],
-    ).aggregate(
-        cases=Count("pk", distinct=True),
-        appointments=Count(
-            "appointments",
-            filter=Q(
-                appointments__status=AppointmentStatus.ATTENDED,
-                appointments__kind__in=[AppointmentKind.FIRST_CORE, AppointmentKind.FOLLOW_UP],
+        .order_by()
+    }
+    first_core_waits: dict[tuple, list[int]] = defaultdict(list)
+    for team_id, q, starts_at, choice in (
+        first_core_appointments.filter(status__in=LIVE_FIRST_CORE, case__choice_date__isnull=False)
+        .annotate(q=span.of_time("starts_at"))
+        .values_list("team_id", "q", "starts_at", "case__choice_date")
+    ):
+        first_core_waits[team_id, q].append((timezone.localtime(starts_at).date() - choice).days)
+    closed = {
+        (row.pop("team_id"), row.pop("q")): row
+        for row in team_cases.filter(state=CaseState.LET_GO, choice_outcome__in=CORE_OUTCOMES)
+        .filter(span.days("closed_on"))
+        .annotate(q=span.of_day("closed_on"))
+        .values("team_id", "q")
+        .annotate(
+            cases=Count("pk", distinct=True),
+            appointments=Count(
+                "appointments",
+                filter=Q(
+                    appointments__status=AppointmentStatus.ATTENDED,
+                    appointments__kind__in=[AppointmentKind.FIRST_CORE, AppointmentKind.FOLLOW_UP],
+                ),
             ),
-        ),
-    )
-    choice_offered = (
-        Slot.objects.filter(team=team, kind=SlotKind.CHOICE, **in_quarter)
+        )
+        .order_by()
+    }
+    choice_offered = {
+        (row["team_id"], row["q"]): row["n"]
+        for row in Slot.objects.filter(team_id__in=team_ids, kind=SlotKind.CHOICE)
+        .filter(span.times("starts_at"))
         .exclude(status=SlotStatus.REMOVED)
-        .count()
-    )
-    return TeamActivity(
-        team=team,
-        quarter=quarter,
-        clinicians=clinicians,
-        slots=_slot_counts(totals),
-        target=sum(c.target or 0 for c in clinicians),
-        new_core_partnerships=new_core_total,
-        choice_offered=choice_offered,
-        choice_used=step_counts["choice_used"],
-        choice_missed=step_counts["choice_missed"],
-        accepted_referrals=case_counts["accepted"],
-        referral_to_choice=referral_to_choice,
-        choice_to_first_core=choice_to_first_core,
-        choice_outcomes=step_counts["choice_outcomes"],
-        to_core=step_counts["to_core"],
-        first_core_dna=seen["dna"],
-        first_core_seen=seen["seen"],
-        closed_core_cases=closed["cases"],
-        closed_core_appointments=closed["appointments"],
-        balance_ratio=planned.figures.ratio,
-        choice_core_share=planned.figures.choice_core_share,
-    )
+        .annotate(q=span.of_time("starts_at"))
+        .values("team_id", "q")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+
+    result = {}
+    for team in teams:
+        for i, quarter in enumerate(quarters):
+            key = (team.pk, i)
+            plan = planned[key]
+            clinicians = [
+                ClinicianActivity(
+                    clinician=row.clinician,
+                    target=published.get((team.pk, row.clinician.pk, quarter.start), row.core_target_whole),
+                    slots=_slot_counts(per_clinician.get((team.pk, i, row.clinician.pk), {})),
+                    new_core_partnerships=joins.get((team.pk, i, row.clinician.pk), 0),
+                )
+                for row in plan.clinicians
+            ]
+            step_counts = steps.get(key, {})
+            seen_counts = seen.get(key, {})
+            closed_counts = closed.get(key, {})
+            result[team.pk, quarter] = TeamActivity(
+                team=team,
+                quarter=quarter,
+                clinicians=clinicians,
+                slots=_slot_counts(totals.get(key, {})),
+                target=sum(c.target or 0 for c in clinicians),
+                new_core_partnerships=new_core.get(key, 0),
+                choice_offered=choice_offered.get(key, 0),
+                choice_used=step_counts.get("choice_used", 0),
+                choice_missed=step_counts.get("choice_missed", 0),
+                accepted_referrals=accepted.get(key, 0),
+                referral_to_choice=Waits(tuple(referral_waits.get(key, ()))),
+                choice_to_first_core=Waits(tuple(first_core_waits.get(key, ()))),
+                choice_outcomes=step_counts.get("choice_outcomes", 0),
+                to_core=step_counts.get("to_core", 0),
+                first_core_dna=seen_counts.get("dna", 0),
+                first_core_seen=seen_counts.get("seen", 0),
+                closed_core_cases=closed_counts.get("cases", 0),
+                closed_core_appointments=closed_counts.get("appointments", 0),
+                balance_ratio=plan.figures.ratio,
+                choice_core_share=plan.figures.choice_core_share,
+            )
+    return result
+
+
+def last_quarters(quarter: Quarter, count: int) -> list[Quarter]:
+    """`count` quarters up to and including `quarter`, oldest first."""
+    found = [quarter]
+    while len(found) < count:
+        found.insert(0, found[0].previous())
+    return found

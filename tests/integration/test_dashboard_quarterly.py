@@ -194,3 +194,32 @@ def test_choice_waits_transfer_and_closed_cases(team, quarter, scenario):
     assert (activity.choice_outcomes, activity.to_core, activity.transfer_rate) == (3, 2, Fraction(2, 3))
     assert activity.choice_offered == 1
     assert (activity.closed_core_cases, activity.mean_appointments_per_closed_core_case) == (1, Fraction(3))
+
+
+def test_eight_quarters_of_two_teams_at_once_are_the_same_as_one_at_a_time(
+    team, other_team, quarter, scenario
+):
+    eight = quarterly.last_quarters(quarter.next(), 8)
+    together = quarterly.activities([team, other_team], eight)
+    for each in (team, other_team):
+        for q in eight:
+            alone = quarterly.team_activity(each, q)
+            assert together[each.pk, q] == alone
+
+
+def queries(function) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    return len(captured)
+
+
+def test_the_same_queries_for_1_or_8_quarters_and_3_or_30_clinicians(team, quarter, scenario):
+    one = queries(lambda: quarterly.activities([team], [quarter]))
+    eight = queries(lambda: quarterly.activities([team], quarterly.last_quarters(quarter, 8)))
+    for _ in range(28):
+        SlotFactory(team=team, starts_at=on(quarter, 20))
+    thirty = queries(lambda: quarterly.activities([team], [quarter]))
+    assert one == eight == thirty
