@@ -43,6 +43,7 @@ def _nav_items(request) -> list[NavItem]:
     if access.is_admin(user):
         entries.append(("Teams", reverse("accounts:team-list")))
         entries.append(("Capacity", reverse("planning:organisation-capacity")))
+        entries.append(("Activity", reverse("dashboard:organisation")))
         entries.append(("Publishing", reverse("diary:publication")))
     else:
         is_clinician = any(m.has_profile for m in memberships)
@@ -53,6 +54,8 @@ def _nav_items(request) -> list[NavItem]:
         for team in led:
             label = "Capacity" if len(led) == 1 else f"Capacity: {team.name}"
             entries.append((label, reverse("planning:team-capacity", kwargs={"team_id": team.pk})))
+            label = "Activity" if len(led) == 1 else f"Activity: {team.name}"
+            entries.append((label, reverse("dashboard:team", kwargs={"team_id": team.pk})))
         if memberships:
             first = memberships[0].team
             entries.append(("Cases", reverse("partnership:case-list", kwargs={"team_id": first.pk})))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("planning/", include("planning.urls")),
     path("diary/", include("diary.urls")),
     path("cases/", include("partnership.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -106,6 +106,14 @@ class Waits:
             return None
         return Fraction(sum(1 for d in self.days if d <= weeks * 7), len(self.days))
 
+    @property
+    def share_within_4(self) -> Fraction | None:
+        return self.share_within(4)
+
+    @property
+    def share_within_6(self) -> Fraction | None:
+        return self.share_within(6)
+
 
 @dataclass(frozen=True)
 class ClinicianActivity:
@@ -423,3 +431,17 @@ def last_quarters(quarter: Quarter, count: int) -> list[Quarter]:
     while len(found) < count:
         found.insert(0, found[0].previous())
     return found
+
+
+def totals(activities_: Sequence[TeamActivity]) -> dict:
+    """The organisation's totals of the teams' counts (waits and rates are per team)."""
+    slots = {
+        name: sum(getattr(a.slots, name) for a in activities_) for name in SlotCounts.__dataclass_fields__
+    }
+    return {
+        "slots": SlotCounts(**slots),
+        "target": sum(a.target for a in activities_),
+        "new_core_partnerships": sum(a.new_core_partnerships for a in activities_),
+        "accepted_referrals": sum(a.accepted_referrals for a in activities_),
+        "choice_used": sum(a.choice_used for a in activities_),
+    }

@@ -90,6 +90,41 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: team_id(world),
     ),
+    # Quarterly dashboards: the organisation's for admins; a team's for its leads and admins; a
+    # clinician's also for the clinician.
+    "dashboard:organisation": Row(anonymous=302, clinician=403, team_lead=403, admin=200, outsider=403),
+    "dashboard:team": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
+    "dashboard:team-slots": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
+    "dashboard:team-waits": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
+    "dashboard:clinician": Row(
+        anonymous=302,
+        clinician=200,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "clinician_id": world["users"]["clinician"].pk},
+    ),
     "planning:plan-detail": Row(
         anonymous=302,
         clinician=200,
