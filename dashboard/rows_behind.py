@@ -83,3 +83,45 @@ def waits_behind(team: Team, quarter: Quarter, wait: str) -> list[tuple[Case, in
     return [
         (case, days, days / 7) for case, days in sorted(rows, key=lambda row: (-row[1], row[0].pk))[:SHOWN]
     ]
+
+
+CASE_MEASURES = {
+    "accepted": "Referrals accepted",
+    "new_core": "New Core Partnerships",
+    "to_core": "Choice outcomes: on to Core Partnership",
+    "closed_core": "Core cases let go",
+}
+
+
+def cases_behind(team: Team, quarter: Quarter, what: str, *, clinician: User | None = None) -> list[Case]:
+    """The families behind a count of the quarter, as `quarterly.py` counts them."""
+    from dashboard.quarterly import CORE_OUTCOMES, TO_CORE_STEPS
+    from partnership.models import CaseState, WorkerRole
+
+    within = {"gte": quarter.start, "lt": quarter.next().start}
+    cases = Case.objects.filter(team=team)
+    if what == "accepted":
+        cases = cases.filter(accepted_on__gte=within["gte"], accepted_on__lt=within["lt"])
+    elif what == "new_core":
+        joined = Q(
+            workers__role__in=[WorkerRole.KEY_WORKER, WorkerRole.CORE_COWORKER],
+            workers__joined_on__gte=within["gte"],
+            workers__joined_on__lt=within["lt"],
+        )
+        if clinician is not None:
+            joined &= Q(workers__clinician=clinician)
+        cases = cases.filter(joined)
+    elif what == "to_core":
+        cases = cases.filter(
+            steps__kind__in=TO_CORE_STEPS,
+            steps__happened_on__gte=within["gte"],
+            steps__happened_on__lt=within["lt"],
+        )
+    else:  # closed_core
+        cases = cases.filter(
+            state=CaseState.LET_GO,
+            choice_outcome__in=CORE_OUTCOMES,
+            closed_on__gte=within["gte"],
+            closed_on__lt=within["lt"],
+        )
+    return list(cases.distinct().order_by("referral_date", "pk")[:SHOWN])

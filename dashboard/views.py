@@ -177,3 +177,24 @@ def team_waits(request: HttpRequest, team_id: int) -> HttpResponse:
             "settings": planning_settings(team),
         },
     )
+
+
+@login_required
+@require_GET
+def team_cases(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The families behind a count of a team's quarter (accepted, new Core Partnerships...)."""
+    team = access.get_team_for_capacity(request.user, team_id)
+    quarter = _quarter(request, team)
+    what = request.GET.get("what", "accepted")
+    if what not in rows_behind.CASE_MEASURES:
+        raise Http404("No such figure.")
+    return render(
+        request,
+        "dashboard/cases.html",
+        {
+            "team": team,
+            "quarter": quarter,
+            "what_label": rows_behind.CASE_MEASURES[what],
+            "cases": rows_behind.cases_behind(team, quarter, what),
+        },
+    )

@@ -109,6 +109,14 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk},
     ),
+    "dashboard:team-cases": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk},
+    ),
     "dashboard:team-waits": Row(
         anonymous=302,
         clinician=403,

@@ -67,6 +67,11 @@ def test_an_admin_drills_from_the_trust_to_the_team_to_the_unbooked_slots(
     slots = get(client, "dashboard:team-slots", team.pk, quarter=last_quarter, what="left_unbooked")
     assert [s.pk for s in slots.context["slots"]] == [activity["unbooked"].pk]
 
+    for what in ("accepted", "new_core", "to_core", "closed_core"):
+        assert (
+            get(client, "dashboard:team-cases", team.pk, quarter=last_quarter, what=what).status_code == 200
+        )
+
     mine = get(client, "dashboard:clinician", team.pk, activity["ana"].pk, quarter=last_quarter)
     assert mine.context["mine"].slots.offered == 2
 
@@ -82,6 +87,7 @@ def test_an_unknown_figure_or_wait_is_not_found(client, admin, team):
     assert client.get(reverse("dashboard:team-slots", args=[team.pk]) + "?what=nope").status_code == 404
     assert client.get(reverse("dashboard:team-waits", args=[team.pk]) + "?wait=nope").status_code == 404
     assert client.get(reverse("dashboard:team-slots", args=[team.pk]) + "?clinician=x").status_code == 404
+    assert client.get(reverse("dashboard:team-cases", args=[team.pk]) + "?what=nope").status_code == 404
 
 
 def test_a_clinician_sees_their_own_page_but_not_a_colleagues_or_the_team(client, team, activity):

@@ -223,3 +223,22 @@ def test_the_same_queries_for_1_or_8_quarters_and_3_or_30_clinicians(team, quart
         SlotFactory(team=team, starts_at=on(quarter, 20))
     thirty = queries(lambda: quarterly.activities([team], [quarter]))
     assert one == eight == thirty
+
+
+def test_the_rows_behind_are_the_ones_counted(team, quarter, scenario):
+    from dashboard import rows_behind
+
+    ana = scenario["ana"]
+    families = [family(team, quarter, referred=-10, accepted=day, choice=20) for day in (1, 2)]
+    CaseStepFactory(
+        case=families[0], kind=StepKind.TO_CORE, happened_on=quarter.start + timedelta(days=20), by=ana
+    )
+    CaseWorkerFactory(case=families[0], clinician=ana, joined_on=quarter.start + timedelta(days=40))
+    activity = quarterly.team_activity(team, quarter)
+
+    accepted = rows_behind.cases_behind(team, quarter, "accepted")
+    assert len(accepted) == activity.accepted_referrals == 2
+    assert rows_behind.cases_behind(team, quarter, "to_core") == [families[0]]
+    assert len(rows_behind.cases_behind(team, quarter, "new_core")) == activity.new_core_partnerships == 1
+    for what in rows_behind.SLOT_MEASURES:
+        assert len(rows_behind.slots_behind(team, quarter, what)) == getattr(activity.slots, what), what
