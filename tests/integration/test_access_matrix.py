@@ -198,6 +198,23 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: appointment(world),
     ),
+    # The dashboards' downloads: as their pages.
+    "dashboard:organisation-export": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=403,
+        admin=200,
+        outsider=403,
+        kwargs=lambda world: {"format": "csv"},
+    ),
+    "dashboard:team-export": Row(
+        anonymous=302,
+        clinician=403,
+        team_lead=200,
+        admin=200,
+        outsider=404,
+        kwargs=lambda world: {"team_id": world["team"].pk, "format": "xlsx"},
+    ),
     # The diary and cases: the team's people (admins read, clinicians and leads book); a clinician
     # puts in their own slots, a lead anyone's in the team.
     "diary:search": Row(
