@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 from accounts import access
 from accounts.models import Team
 from dashboard import charts, quarterly, rag, rows_behind
+from planning.models import PlanningSettings
 from planning.quarters import Quarter
-from planning.queries import planning_settings, team_planning
+from planning.queries import planning_settings
 
 TREND_QUARTERS = 8
 
@@ -50,11 +51,13 @@ def organisation(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("There are no teams to show.")
     quarter = _quarter(request, teams[0])
     found = quarterly.activities(teams, [quarter])
-    settings = team_planning(teams)
+    # The thresholds only (the plans are already in the activities): one query, not the plans again.
+    saved = {s.team_id: s for s in PlanningSettings.objects.filter(team__in=teams)}
     rows = []
     for team in teams:
         activity = found[team.pk, quarter]
-        rows.append({"activity": activity, "rating": rag.rate(activity, settings[team.pk].settings)})
+        settings = saved.get(team.pk) or PlanningSettings(team=team)
+        rows.append({"activity": activity, "rating": rag.rate(activity, settings)})
     return render(
         request,
         "dashboard/organisation.html",

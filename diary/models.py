@@ -85,6 +85,8 @@ class Slot(models.Model):
             ),
         ]
         indexes = [
+            # The dashboards count a team's slots by quarter, whatever their status.
+            models.Index(fields=["team", "kind", "starts_at"], name="diary_slots_by_team_and_time"),
             models.Index(
                 fields=["team", "kind", "clinician_count", "starts_at"],
                 condition=Q(status="vacant"),
@@ -226,6 +228,8 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at", "pk"]
+        # The dashboards count a team's appointments of a kind by quarter.
+        indexes = [models.Index(fields=["team", "kind", "starts_at"], name="diary_appointments_by_time")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="diary_appointment_ends_after_it_starts"

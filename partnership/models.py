@@ -179,7 +179,11 @@ class CaseStep(models.Model):
 
     class Meta:
         ordering = ["recorded_at", "pk"]
-        indexes = [models.Index(fields=["case", "recorded_at"])]
+        indexes = [
+            models.Index(fields=["case", "recorded_at"]),
+            # The dashboards count steps by the day they happened.
+            models.Index(fields=["happened_on", "kind"], name="case_steps_by_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.get_kind_display()} on {self.happened_on}"
