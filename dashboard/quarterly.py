@@ -178,25 +178,30 @@ def _slot_counts(rows) -> SlotCounts:
     return SlotCounts(**{name: rows.get(name) or 0 for name in SlotCounts.__dataclass_fields__})
 
 
-def _slot_aggregates(prefix: str, now: datetime) -> dict:
-    """Counts of the slots reached through `prefix` ("" on Slot, "slot__" on ClinicianTime)."""
-    slot = "pk" if prefix == "" else prefix[:-2]
+def slot_conditions(prefix: str, now: datetime) -> dict[str, Q]:
+    """Which slots each slot figure counts, reached through `prefix` ("" on Slot, "slot__" on
+    ClinicianTime): the one definition the figures and the rows behind them share."""
     links = f"{prefix}appointment_links__appointment__status"
-
-    def count(condition: Q | None = None) -> Count:
-        return Count(slot, filter=condition, distinct=True)
-
     return {
-        "offered": count(),
-        "booked": count(Q(**{f"{prefix}status": SlotStatus.BOOKED})),
-        "attended": count(Q(**{links: AppointmentStatus.ATTENDED})),
-        "dna": count(Q(**{links: AppointmentStatus.DNA})),
-        "cancelled": Count(
-            f"{prefix}appointment_links", filter=Q(**{f"{links}__in": CANCELLED}), distinct=True
-        ),
-        "reoffered": count(Q(**{f"{prefix}reoffer_of__isnull": False})),
-        "left_unbooked": count(Q(**{f"{prefix}status": SlotStatus.VACANT, f"{prefix}starts_at__lt": now})),
-        "lost": count(Q(**{f"{prefix}status": SlotStatus.LOST})),
+        "offered": Q(),
+        "booked": Q(**{f"{prefix}status": SlotStatus.BOOKED}),
+        "attended": Q(**{links: AppointmentStatus.ATTENDED}),
+        "dna": Q(**{links: AppointmentStatus.DNA}),
+        "cancelled": Q(**{f"{links}__in": CANCELLED}),
+        "reoffered": Q(**{f"{prefix}reoffer_of__isnull": False}),
+        "left_unbooked": Q(**{f"{prefix}status": SlotStatus.VACANT, f"{prefix}starts_at__lt": now}),
+        "lost": Q(**{f"{prefix}status": SlotStatus.LOST}),
+    }
+
+
+def _slot_aggregates(prefix: str, now: datetime) -> dict:
+    """Counts of the slots reached through `prefix`; cancellations count appointments (a slot
+    cancelled twice, rebooked in between, lost two bookings)."""
+    slot = "pk" if prefix == "" else prefix[:-2]
+    counted = {"cancelled": f"{prefix}appointment_links"}
+    return {
+        name: Count(counted.get(name, slot), filter=condition, distinct=True)
+        for name, condition in slot_conditions(prefix, now).items()
     }
 
 

@@ -7,13 +7,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
-from dashboard.quarterly import bounds
+from dashboard.quarterly import bounds, slot_conditions
 from diary.models import (
-    CANCELLED,
     LIVE_FIRST_CORE,
     Appointment,
     AppointmentKind,
-    AppointmentStatus,
     Slot,
     SlotKind,
     SlotStatus,
@@ -46,17 +44,7 @@ def slots_behind(team: Team, quarter: Quarter, what: str, *, clinician: User | N
     ).exclude(status=SlotStatus.REMOVED)
     if clinician is not None:
         slots = slots.filter(times__clinician=clinician)
-    links = "appointment_links__appointment__status"
-    condition = {
-        "offered": Q(),
-        "booked": Q(status=SlotStatus.BOOKED),
-        "attended": Q(**{links: AppointmentStatus.ATTENDED}),
-        "dna": Q(**{links: AppointmentStatus.DNA}),
-        "cancelled": Q(**{f"{links}__in": CANCELLED}),
-        "reoffered": Q(reoffer_of__isnull=False),
-        "left_unbooked": Q(status=SlotStatus.VACANT, starts_at__lt=timezone.now()),
-        "lost": Q(status=SlotStatus.LOST),
-    }[what]
+    condition = slot_conditions("", timezone.now())[what]
     return list(with_clinicians(slots.filter(condition).distinct()).order_by("starts_at", "pk")[:SHOWN])
 
 
