@@ -13,6 +13,9 @@ app.autodiscover_tasks()
 
 # Each entry says why it runs when it does. Later issues add the quarterly publication.
 app.conf.beat_schedule = {
+    # Proof that beat, the broker and a worker are all up (`/health`, the admins' notice); each
+    # expires before the next is sent, so a backlog after an outage is not a burst of them.
+    "heartbeat": {"task": "capa.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
     # Emails wait in the outbox if the broker was down when they were written; sweeping every
     # minute bounds that delay, and an empty sweep costs one indexed query.
     "drain-outbox": {"task": "diary.tasks.drain_outbox", "schedule": 60.0},

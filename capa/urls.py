@@ -8,6 +8,7 @@ admin.site.site_title = "capa admin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health", views.health_check, name="health"),
     path("accounts/", include("accounts.urls")),
     path("planning/", include("planning.urls")),
     path("diary/", include("diary.urls")),

@@ -29,8 +29,10 @@ def ensure_next_quarter_published() -> int:
     database records what was published and targets are unique per clinician and quarter."""
     from django.utils import timezone
 
+    from capa import health
     from diary.publication import publish_due_targets
 
+    health.record(health.DAILY_CHECK)
     return len(publish_due_targets(today=timezone.localdate()))
 
 
