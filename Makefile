@@ -5,11 +5,13 @@
 #   make bench                    run every bench/*.py
 #   make stop                     stop the private PostgreSQL and Redis
 #   make clean                    stop them and delete .run/
+#   make backup [OUT=DIR/|FILE]   pg_dump the database to backups/capa-<UTC time>.dump (or OUT)
+#   make restore FILE=...         restore a dump over the database; needs CONFIRM=yes (overwrites)
 SHELL := /bin/bash
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run test lint bench services stop clean
+.PHONY: help bootstrap run test lint bench services stop clean backup restore
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -37,3 +39,9 @@ stop:
 
 clean: stop
 	scripts/services clean
+
+backup:
+	scripts/backup $(if $(OUT),"$(OUT)")
+
+restore:
+	CONFIRM="$(CONFIRM)" scripts/restore "$(FILE)"

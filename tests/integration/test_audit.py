@@ -73,6 +73,19 @@ def test_bulk_updates_and_deletes_are_caught_too():
     assert pghistory.models.Events.objects.filter(pgh_obj_model="accounts.Venue", pgh_label="delete").exists()
 
 
+def test_raw_sql_is_caught_too():
+    """The trail is kept by triggers in PostgreSQL, so a write that skips Django entirely is in it."""
+    from django.db import connection
+
+    venue = VenueFactory(name="Riverside Clinic")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE accounts_venue SET name = 'Riverside Clinic (annexe)' WHERE id = %s", [venue.pk]
+        )
+    event = pghistory.models.Events.objects.tracks(venue).filter(pgh_label="update").get()
+    assert event.pgh_data["name"] == "Riverside Clinic (annexe)"
+
+
 def test_the_audit_history_is_readable_in_the_admin(client, admin, team):
     venue = VenueFactory(team=team)
     client.force_login(admin)
