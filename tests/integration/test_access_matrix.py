@@ -53,6 +53,8 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     "home": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
+    # For load balancers: no log-in, and nothing in it a stranger could use.
+    "health": Row(anonymous=200, clinician=200, team_lead=200, admin=200, outsider=200),
     "accounts:login": Row(anonymous=200, clinician=302, team_lead=302, admin=302, outsider=302),
     "accounts:logout": Row(anonymous=405, clinician=405, team_lead=405, admin=405, outsider=405),
     "accounts:password-change": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
@@ -602,6 +604,18 @@ def as_persona(client, world, persona: str):
     return client
 
 
+def assert_security_headers(response, what: str) -> None:
+    """Every answer, whatever its status or content type (HSTS and secure cookies are production's:
+    tests/unit/test_settings.py)."""
+    policy = response.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in policy, what
+    assert "unsafe-inline" not in policy, what
+    assert "unsafe-eval" not in policy, what
+    assert response.get("X-Content-Type-Options") == "nosniff", what
+    assert response.get("Referrer-Policy") == "same-origin", what
+    assert response.get("X-Frame-Options") == "DENY", what
+
+
 def test_every_url_pattern_has_a_row():
     missing = [name for name, _, _ in url_names() if name not in EXPECTED and not name.startswith("admin:")]
     assert missing == [], f"add these URL patterns to EXPECTED: {missing}"
@@ -617,6 +631,7 @@ def test_persona_gets_the_expected_status(client, world, persona, name):
     url = reverse(name, kwargs=row.kwargs(world))
     response = as_persona(client, world, persona).get(url)
     assert response.status_code == getattr(row, persona), f"{persona} GET {url}"
+    assert_security_headers(response, f"{persona} GET {url}")
     if response.status_code == 302 and persona == "anonymous":
         assert response["Location"].startswith(reverse("accounts:login"))
 
