@@ -91,6 +91,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Around everything that may touch the database (sessions, log-in, views): a 503 page, not a
+    # server error, when it cannot answer. Static files above it need no database.
+    "capa.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,6 +139,14 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# Web processes only (capa/wsgi.py sets CAPA_PROCESS=web before these settings load): a statement
+# running longer than 15 s, or waiting over 5 s for a lock, is cancelled and the person gets the 503
+# page (capa/middleware.py) well inside gunicorn's 30 s worker timeout, instead of a hung page. Diary
+# writes set their own shorter lock timeout. Celery workers, beat and management commands (quarterly
+# publication, seed_demo, migrations) legitimately run longer and keep PostgreSQL's defaults.
+if os.environ.get("CAPA_PROCESS") == "web":
+    _options = DATABASES["default"]["OPTIONS"]
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout=15s -c lock_timeout=5s".strip()
 # A form's choices are iterated with .iterator(); server-side cursors would make each a three-
 # statement round trip (and break behind a transaction-pooling PgBouncer).
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
@@ -229,6 +240,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers check health over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
