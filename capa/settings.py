@@ -138,7 +138,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A hung or unreachable server answers within 5 s (the 503 page) rather than hanging the page.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
 # Web processes only (capa/wsgi.py sets CAPA_PROCESS=web before these settings load): a statement
 # running longer than 15 s, or waiting over 5 s for a lock, is cancelled and the person gets the 503
 # page (capa/middleware.py) well inside gunicorn's 30 s worker timeout, instead of a hung page. Diary

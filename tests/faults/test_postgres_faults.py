@@ -22,6 +22,7 @@ PAUSE = 0.05  # seconds between one clinician's bookings: steady, not a flood
 STEADY = 3.0  # seconds of load before the restart, and at least this long after it
 BACK_WITHIN = 5.0  # seconds from the restart (or start) to the first booking that works again
 ANSWER_WITHIN = 5.0  # seconds for any page while the database is down
+CONNECT_TIMEOUT = 3.0  # capa/settings.py: how long a hung server is waited for
 
 
 def book_path(team: int, case: int) -> str:
@@ -177,11 +178,11 @@ def test_postgres_stopped_pages_answer_the_503_page_at_once_and_work_again_when_
     check_invariants(postgres.url)
 
 
-def test_a_database_that_accepts_connections_but_never_answers_gives_the_503_page_after_connect_timeout(
+def test_a_database_that_accepts_connections_but_never_answers_gives_the_503_page_within_5_seconds(
     postgres, gunicorn, fault_template
 ):
     """A hung server (or a lost network) rather than a stopped one: nothing refuses the connection,
-    so libpq waits for `connect_timeout` (5 s, capa/settings.py), and the page answers 503 then."""
+    so libpq waits for `connect_timeout` (3 s, capa/settings.py), and the page answers 503 then."""
     browser = Browser(gunicorn.port)
     browser.log_in("tom.baker")
     postgres.stop("fast")
@@ -196,7 +197,7 @@ def test_a_database_that_accepts_connections_but_never_answers_gives_the_503_pag
     for answer in answers:
         assert_friendly_503(answer.status, answer.headers, answer.body)
         print(f"a hung database: the page answered 503 after {answer.seconds:.2f} s")
-        assert 4.5 < answer.seconds < 5 + 1.5  # one connect_timeout (not one per session read), and a margin
+        assert CONNECT_TIMEOUT <= answer.seconds < ANSWER_WITHIN  # one connect_timeout, not one a read
 
     postgres.start()
     assert browser.get("/").status == 200
