@@ -3,6 +3,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.validators import MaxLengthValidator
 
 
 class NHSFormMixin:
@@ -22,6 +23,10 @@ class LoginForm(NHSFormMixin, AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        # Django sets the username's max_length after the field is made, so nothing checks it: a
+        # longer username went on to authenticate(), and axes' record of the failed log-in (255
+        # characters at most) failed with a server error.
+        self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
