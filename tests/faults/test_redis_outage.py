@@ -22,7 +22,9 @@ from tests.worker.conftest import Celery, wait_for
 pytestmark = pytest.mark.django_db
 
 REDIS_DOWN = 120  # seconds
-AT_ONCE = 2.0  # seconds: what a person at a screen still calls "at once"
+# Seconds: an answer that waited on Redis would take longer (a broker connection attempt); generous
+# because `make test` runs other groups of tests on the same two cores at the same time.
+AT_ONCE = 5.0
 BETWEEN_ROUNDS = 4  # seconds between one round of every page and the next
 SENT_WITHIN = 60  # seconds for the worker to send the waiting mail once Redis is back
 
