@@ -243,7 +243,8 @@ def republish_quarter(*, organisation: Organisation, quarter: Quarter, by: User)
                     exact_target=_fraction(row.figures.core_target) if row.plan else "",
                     plan=row.plan,
                 )
-                changes.append(Change(target.team, row.clinician, None, new))
+                if new is not None:  # someone joining without a plan is listed, but no target changed
+                    changes.append(Change(target.team, row.clinician, None, new))
                 _tell(target, row.clinician, quarter)
             elif target.target != new or target.plan_id != (row.plan.pk if row.plan else None):
                 old = target.target

@@ -82,6 +82,19 @@ def test_republishing_after_a_plan_changes_records_and_tells_what_changed(organi
     assert TargetChange.objects.get().changed_by == admin
 
 
+def test_someone_joining_without_a_plan_is_told_but_is_not_a_changed_target(organisation, team, admin):
+    with_plan(team, "10.5")
+    publication.publish_quarter(organisation=organisation, quarter=Q1_2027)
+    newcomer = clinician_in(team)
+    joined_with_plan = with_plan(team, "7")
+
+    changes = publication.republish_quarter(organisation=organisation, quarter=Q1_2027, by=admin)
+
+    assert [(c.clinician, c.old, c.new) for c in changes] == [(joined_with_plan, None, 6)]
+    assert QuarterTarget.objects.get(clinician=newcomer).target is None  # on the list of those without a plan
+    assert "no agreed job plan" in Notice.objects.get(user=newcomer).text
+
+
 @pytest.mark.parametrize(
     ("today", "due"),
     [
