@@ -179,11 +179,16 @@ def referrals_for(planning: TeamPlanning, quarter: Quarter, what_if: WhatIf = NO
     if earlier and earlier[-1].quarter_start == quarter.start:
         return ReferralFigure(earlier[-1].referrals_per_week, "entered for this quarter")
     if planning.referrals_by_week:
-        end = min(quarter.start, planning.today or quarter.start)
+        # Referrals are counted by the week (its Monday): 13 whole weeks, up to the week of the
+        # quarter's start (or of today), so that the same families count whatever the weekday.
+        day = min(quarter.start, planning.today or quarter.start)
+        end = day - timedelta(days=day.weekday())
         start = end - timedelta(weeks=capacity.WEEKS_PER_QUARTER)
         referred = sum(n for week, n in planning.referrals_by_week.items() if start <= week < end)
         per_week = (Decimal(referred) / capacity.WEEKS_PER_QUARTER).quantize(Decimal("0.01"))
-        return ReferralFigure(per_week, f"from cases: {referred} referred in the 13 weeks to {uk_date(end)}")
+        return ReferralFigure(
+            per_week, f"from cases: {referred} referred in the 13 weeks before {uk_date(end)}"
+        )
     if not earlier:
         return ReferralFigure(None, "not entered")
     carried_from = planning.quarter_containing(earlier[-1].quarter_start)

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import pytest
 
+from capa.templatetags.nhsuk import uk_date
 from planning import figures, queries
 from planning.models import Activity
 from planning.quarters import Quarter
@@ -121,7 +122,8 @@ def test_once_cases_exist_referrals_are_counted_from_them_and_an_entered_figure_
     planning = queries.one_team_planning(team)
     counted = figures.referrals_for(planning, later)
     assert counted.per_week == Decimal("2.00")
-    assert counted.source.startswith("from cases: 26 referred in the 13 weeks to")
+    monday = today - timedelta(days=today.weekday())
+    assert counted.source == f"from cases: 26 referred in the 13 weeks before {uk_date(monday)}"
 
     ReferralRateFactory(
         team=team, quarter_start=later.start, referrals_per_week=Decimal("5"), entered_by=team_lead
@@ -134,3 +136,22 @@ def test_once_cases_exist_referrals_are_counted_from_them_and_an_entered_figure_
         Decimal("5"),
         "entered for this quarter",
     )
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_counted_referrals_do_not_depend_on_the_day_of_the_week(team, weekday):
+    """Two families referred in each of the 13 weeks before this one count as 2 a week, Monday or Sunday."""
+    from planning.models import PlanningSettings
+    from planning.queries import TeamPlanning
+
+    today = date(2026, 11, 30) + timedelta(days=weekday)  # Monday 30 November 2026, and the week on
+    by_week: dict[date, int] = {}
+    for weeks_ago in range(1, 14):
+        referred = today - timedelta(weeks=weeks_ago)
+        monday = referred - timedelta(days=referred.weekday())
+        by_week[monday] = by_week.get(monday, 0) + 2
+    planning = TeamPlanning(
+        team=team, settings=PlanningSettings(team=team), referrals_by_week=by_week, today=today
+    )
+    counted = figures.referrals_for(planning, Quarter.containing(today).next())
+    assert counted.per_week == Decimal("2.00"), counted.source
