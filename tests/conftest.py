@@ -89,3 +89,13 @@ def outsider(other_team):
     )
     ClinicianProfileFactory(user=membership.user)
     return membership.user
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps the test's own outcome on the item (`request.node.rep_call`), so that a fixture's teardown
+    can show what a worker or server said when the test failed."""
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report

@@ -510,11 +510,3 @@ class FormFields(HTMLParser):
         parser = cls(marker)
         parser.feed(html)
         return parser
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.rep_call = report
-    return report

@@ -302,14 +302,6 @@ def celery(broker, test_database_url, tmp_path, request) -> Iterator[Celery]:
         print(processes.logs())  # shown with the failure: what the worker said
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.rep_call = report
-    return report
-
-
 @pytest.fixture
 def worker(celery) -> CeleryProcess:
     """One worker, `--concurrency=1 --prefetch-multiplier=1 -Q celery`, ready for tasks."""
