@@ -21,6 +21,19 @@ app.conf.beat_schedule = {
     "drain-outbox": {"task": "diary.tasks.drain_outbox", "schedule": 60.0},
     # Daily at 05:30 UTC: clear of the UK clock changes (01:00 UTC) and before the working day, so
     # targets and reminders are there when clinicians arrive. A missed day is caught up the next.
+    # The dashboards' summaries, worked out again soon after whatever they count changes, so that
+    # pages find them ready; a page never waits for this (it works out a stale summary itself).
+    "refresh-dashboard-summaries": {
+        "task": "dashboard.tasks.refresh_summaries",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    # Daily at 04:10 UTC, before the working day: changes and summaries older than two days can no
+    # longer decide anything (a summary is used only on the day it was worked out).
+    "prune-dashboard-summaries": {
+        "task": "dashboard.tasks.prune_summaries",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "ensure-next-quarter-published": {
         "task": "diary.tasks.ensure_next_quarter_published",
         "schedule": crontab(hour=5, minute=30),

@@ -18,7 +18,8 @@ from fractions import Fraction
 from django.utils import timezone
 
 from accounts.models import Team
-from dashboard.quarterly import TeamActivity, activities, last_quarters, totals
+from dashboard.quarterly import TeamActivity, last_quarters, totals
+from dashboard.summary import activities
 from planning.exports import guard
 from planning.quarters import Quarter
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import access
 from accounts.models import Team
-from dashboard import charts, quarterly, rag, rows_behind
+from dashboard import charts, quarterly, rag, rows_behind, summary
 from planning.models import PlanningSettings
 from planning.quarters import Quarter
 from planning.queries import planning_settings
@@ -50,7 +50,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     if not teams:
         raise PermissionDenied("There are no teams to show.")
     quarter = _quarter(request, teams[0])
-    found = quarterly.activities(teams, [quarter])
+    found = summary.activities(teams, [quarter])
     # The thresholds only (the plans are already in the activities): one query, not the plans again.
     saved = {s.team_id: s for s in PlanningSettings.objects.filter(team__in=teams)}
     rows = []
@@ -77,7 +77,7 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
     team = access.get_team_for_capacity(request.user, team_id)
     quarter = _quarter(request, team)
     trend_quarters = quarterly.last_quarters(quarter, TREND_QUARTERS)
-    found = quarterly.activities([team], trend_quarters)
+    found = summary.activities([team], trend_quarters)
     activity = found[team.pk, quarter]
     trend = [found[team.pk, q] for q in trend_quarters]
     settings = planning_settings(team)
@@ -106,7 +106,7 @@ def clinician(request: HttpRequest, team_id: int, clinician_id: int) -> HttpResp
     team, person = access.get_plan_owner_for_user(request.user, team_id, clinician_id)
     quarter = _quarter(request, team)
     trend_quarters = quarterly.last_quarters(quarter, TREND_QUARTERS)
-    found = quarterly.activities([team], trend_quarters)
+    found = summary.activities([team], trend_quarters)
     trend = []
     for q in trend_quarters:
         mine = next((row for row in found[team.pk, q].clinicians if row.clinician.pk == person.pk), None)

@@ -13,6 +13,7 @@ from tests.factories.accounts import (
     UserFactory,
     VenueFactory,
 )
+from tests.factories.dashboard import ChangeFactory, SummaryFactory
 from tests.factories.diary import (
     AppointmentFactory,
     AppointmentSlotFactory,
@@ -60,6 +61,8 @@ __all__ = [
     "OutcomeScoreFactory",
     "ReviewFactory",
     "RotaPickFactory",
+    "ChangeFactory",
+    "SummaryFactory",
     "ClinicianTimeFactory",
     "NoticeFactory",
     "OutboxEmailFactory",

@@ -182,6 +182,7 @@ def test_the_same_names_are_fine_in_different_teams_and_trusts():
 def test_every_constraint_on_a_capa_model_has_a_test_that_writes_around_the_model():
     # Import every module of constraint tests, so this test is complete when run on its own.
     import tests.integration.test_case_constraints  # noqa: F401
+    import tests.integration.test_dashboard_summary  # noqa: F401
     import tests.integration.test_diary_constraints  # noqa: F401
     import tests.integration.test_planning_constraints  # noqa: F401
 
