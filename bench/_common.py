@@ -281,6 +281,7 @@ class Page:
     response_bytes: int = 0
     queries: int | None = None
     headers: dict[str, str] = field(default_factory=dict)  # sent as well, e.g. htmx's HX-Request
+    before: Callable[[], None] | None = None  # run before each request, outside the timing
 
 
 def get(port: int, path: str, cookie: str, headers: dict[str, str] | None = None) -> tuple[int, float, str]:
@@ -312,12 +313,16 @@ def measure(server: Server, pages: list[Page], *, warm_up: int = 10) -> None:
     since = server.access_log_size()
     for page in pages:
         for _ in range(warm_up):
+            if page.before:
+                page.before()
             status, _seconds, body = get(server.port, page.path, page.cookie, page.headers)
             _check(page, status, body)
     server.load_before = os.getloadavg()[0]
     for round_number in range(max(page.requests for page in pages)):
         for page in pages:
             if round_number < page.requests:
+                if page.before:
+                    page.before()
                 status, seconds, body = get(server.port, page.path, page.cookie, page.headers)
                 _check(page, status, body)
                 page.client_times.append(seconds)
@@ -342,6 +347,9 @@ def count_queries(page: Page) -> int:
     name, value = page.cookie.split("=", 1)
     client = Client()
     client.cookies[name] = value
+    client.get(page.path, headers=page.headers)  # as measured: after warm-up, in the page's own state
+    if page.before:
+        page.before()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(page.path, headers=page.headers)
     if response.status_code != 200:

@@ -4,8 +4,19 @@
 - Team quarter page (`dashboard:team`, the team's lead): one team of 30, with 8 quarters of trend.
 - Both for this quarter and the previous (complete) one; the yardstick is `bench/noop/`.
 
+The pages read the summary table (dashboard/summary.py, docs/adr/0010), so each page is timed in
+the states it can be found in:
+
+- *ready*: the summaries are right (nothing counted has changed since they were worked out, or the
+  worker's minutely refresh has worked them out again): the usual state;
+- *a team changed since*: before each request, a write in one team (the next team each time, as a
+  booking or an outcome would be) that the refresh has not caught up with: that team's figures are
+  worked out again, the other teams' read;
+- *nothing stored*: before each request, the summary table emptied: every figure worked out, as on
+  the first view of the day before the refresh has run.
+
 The targets (issue 8): organisation overview p95 server time under 300 ms, team quarter page p95
-under 150 ms.
+under 150 ms; every state gets a verdict.
 
     python bench/dashboard.py            # with PYTHONPATH=. and DATABASE_URL, REDIS_URL set
     python bench/dashboard.py --profile  # also: where one request of each page spends its time
@@ -24,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import os
 import pstats
 import random
@@ -77,6 +89,7 @@ class Seeded:
     lead_id: int
     admin_id: int
     team_names: list[str]
+    team_ids: list[int]
     rows: dict[str, int]
     seconds: float
 
@@ -643,6 +656,7 @@ def seed() -> Seeded:  # noqa: C901, PLR0912, PLR0915 - one long, linear recipe
         lead_id=leads[team.pk].pk,
         admin_id=admin.pk,
         team_names=[t.name for t in teams],
+        team_ids=[t.pk for t in teams],
         rows={
             "teams": len(teams),
             "clinicians": len(people),
@@ -694,6 +708,8 @@ def profile_one(page: common.Page, *, rows: int = 25) -> None:
     """Where one request of the page spends its time (cProfile, test client, this process)."""
     client = _client_for(page.cookie)
     client.get(page.path)
+    if page.before:
+        page.before()
     profiler = cProfile.Profile()
     profiler.enable()
     response = client.get(page.path)
@@ -713,6 +729,8 @@ def explain(page: common.Page, *, statements: int = 3) -> None:
 
     client = _client_for(page.cookie)
     client.get(page.path)
+    if page.before:
+        page.before()
     with CaptureQueriesContext(connection) as queries:
         client.get(page.path)
     slowest = sorted(queries.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:statements]
@@ -724,6 +742,31 @@ def explain(page: common.Page, *, statements: int = 3) -> None:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
             print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def _write_in_one_team(team_ids: list[int]):
+    """Before each request, a write in the next of these teams: what a booking, an outcome or a new
+    slot does to its summaries (a write that changes nothing is still a write to the triggers)."""
+    from django.db import connection
+
+    turn = itertools.cycle(team_ids)
+
+    def write() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE diary_slot SET status = status"
+                " WHERE id = (SELECT min(id) FROM diary_slot WHERE team_id = %s)",
+                [next(turn)],
+            )
+
+    return write
+
+
+def _forget_summaries() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM dashboard_summary")
 
 
 # --- The run -----------------------------------------------------------------------------------------
@@ -773,7 +816,7 @@ def main() -> int:
                 )
                 organisation_pages = [
                     common.Page(
-                        f"organisation {q.label}",
+                        f"organisation {q.label}, ready",
                         f"{reverse('dashboard:organisation')}?quarter={q.label}",
                         admin_cookie,
                         options.requests,
@@ -783,7 +826,7 @@ def main() -> int:
                 ]
                 team_pages = [
                     common.Page(
-                        f"team {q.label} (lead)",
+                        f"team {q.label} (lead), ready",
                         f"{reverse('dashboard:team', kwargs={'team_id': seeded.team_id})}?quarter={q.label}",
                         lead_cookie,
                         options.requests,
@@ -791,13 +834,50 @@ def main() -> int:
                     )
                     for q in quarters
                 ]
-                pages = [noop, *organisation_pages, *team_pages]
+                organisation_path = f"{reverse('dashboard:organisation')}?quarter={this_quarter.label}"
+                team_url = reverse("dashboard:team", kwargs={"team_id": seeded.team_id})
+                team_path = f"{team_url}?quarter={this_quarter.label}"
+                organisation_later = [
+                    common.Page(
+                        f"organisation {this_quarter.label}, a team changed since",
+                        f"{organisation_path}&state=changed",  # ignored by the page; its own line in the log
+                        admin_cookie,
+                        options.requests,
+                        _contains(*seeded.team_names),
+                        before=_write_in_one_team(seeded.team_ids),
+                    ),
+                    common.Page(
+                        f"organisation {this_quarter.label}, nothing stored",
+                        f"{organisation_path}&state=empty",
+                        admin_cookie,
+                        options.requests,
+                        _contains(*seeded.team_names),
+                        before=_forget_summaries,
+                    ),
+                ]
+                team_later = [
+                    common.Page(
+                        f"team {this_quarter.label} (lead), the team changed since",
+                        f"{team_path}&state=changed",
+                        lead_cookie,
+                        options.requests,
+                        _contains(seeded.team_name),
+                        before=_write_in_one_team([seeded.team_id]),
+                    )
+                ]
+                ready = [noop, *organisation_pages, *team_pages]
+                later = [*organisation_later, *team_later]
+                pages = [*ready, *later]
                 for page in pages:
                     page.queries = common.count_queries(page)
                 common.close_django_connections()
 
                 with common.serve(database_url=database_url) as server:
-                    common.measure(server, pages, warm_up=options.warm_up)
+                    # Apart: the later states' writes and emptying would spoil "ready" between them.
+                    common.measure(server, ready, warm_up=options.warm_up)
+                    common.measure(server, later, warm_up=options.warm_up)
+                organisation_pages += organisation_later
+                team_pages += team_later
 
                 rows = ", ".join(f"{count:,} {what.strip()}" for what, count in seeded.rows.items())
                 common.print_report(
