@@ -380,7 +380,7 @@ def _seed_team(team: Team, *, today: date) -> None:
                     booked_by=chooser,
                     booked_at=at(choice_on, time(12)),
                     outcome_by=key_worker if happened else None,
-                    outcome_at=ends + timedelta(minutes=30) if happened else None,
+                    outcome_at=_recorded(ends) if happened else None,
                 )
                 slots.append(slot)
                 appointments.append(appointment)
@@ -452,7 +452,7 @@ def _seed_team(team: Team, *, today: date) -> None:
                 booked_by=key_worker,
                 booked_at=at(next_from - timedelta(days=7), time(12)),
                 outcome_by=key_worker,
-                outcome_at=ends + timedelta(minutes=30)
+                outcome_at=_recorded(ends)
                 if status != AppointmentStatus.CANCELLED_BY_FAMILY
                 else starts - timedelta(days=2),
                 cancel_reason="Child unwell." if status == AppointmentStatus.CANCELLED_BY_FAMILY else "",
@@ -512,6 +512,12 @@ def _scores(case, measures, point, on, by, rng, *, after=()) -> list[OutcomeScor
         value = max(int(measure.lowest), min(int(measure.highest), value))
         made.append(OutcomeScore(case=case, measure=measure, point=point, score=value, scored_on=on, by=by))
     return made
+
+
+def _recorded(ends: datetime) -> datetime:
+    """When an appointment that has ended was recorded: half an hour after, but never later than now
+    (an appointment that ended ten minutes ago was recorded, if at all, in the past)."""
+    return min(ends + timedelta(minutes=30), timezone.now())
 
 
 def _working_day(day: date, holidays: set[date]) -> date:
