@@ -21,6 +21,7 @@ import pghistory.models
 import psycopg2
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Venue
 from diary import booking
@@ -218,6 +219,25 @@ def test_a_backup_restored_over_a_changed_database_brings_every_row_back(tmp_pat
     assert pghistory.models.Events.objects.filter(
         pgh_obj_model="accounts.Venue", pgh_obj_id=str(diary_in_use["venue"].pk), pgh_label="update"
     ).exists()
+
+
+def test_a_restore_empties_the_dashboard_summaries_to_be_worked_out_again(tmp_path, diary_in_use):
+    """Derived rows that name transactions of the server they were worked out on (ADR 0010)."""
+    from dashboard import summary
+    from dashboard.models import Summary
+    from planning.quarters import Quarter
+
+    team = diary_in_use["venue"].team
+    quarter = Quarter.containing(
+        timezone.localdate(), start_month=team.organisation.financial_year_start_month
+    )
+    shown = summary.activities([team], [quarter])
+    assert Summary.objects.count() == 1
+    ok(run("backup", f"{tmp_path}/capa.dump"))
+    connection.close()
+    ok(run("restore", f"{tmp_path}/capa.dump", CONFIRM="yes"))
+    assert Summary.objects.count() == 0
+    assert summary.activities([team], [quarter]) == shown
 
 
 @pytest.fixture
