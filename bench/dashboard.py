@@ -8,7 +8,7 @@ The pages read the summary table (dashboard/summary.py, docs/adr/0010), so each 
 the states it can be found in:
 
 - *ready*: the summaries are right (nothing counted has changed since they were worked out, or the
-  worker's minutely refresh has worked them out again): the usual state;
+  worker's refresh every 10 s has worked them out again): the usual state;
 - *a team changed since*: before each request, a write in one team (the next team each time, as a
   booking or an outcome would be) that the refresh has not caught up with: that team's figures are
   worked out again, the other teams' read;

@@ -71,12 +71,7 @@ def activities(
     if not teams or not quarters:
         return {}
     by_start = {q.start: q for q in quarters}
-    stored = _valid(teams, quarters, now=now)
-    missing = [(team, q) for team in teams for q in quarters if (team.pk, q.start) not in stored]
-    found: dict[tuple[int, Quarter], quarterly.TeamActivity] = {}
-    if missing:
-        fresh = _work_out(missing, now=now)
-        found.update({(team.pk, q): fresh[team.pk, q] for team, q in missing})
+    stored, found = _stored_or_worked_out(teams, quarters, now=now)
     users = User.objects.in_bulk({row[0] for figures in stored.values() for row in figures["clinicians"]})
     teams_by_id = {team.pk: team for team in teams}
     for (team_id, start), figures in stored.items():
@@ -84,6 +79,19 @@ def activities(
             figures, team=teams_by_id[team_id], quarter=by_start[start], users=users
         )
     return found
+
+
+def _stored_or_worked_out(
+    teams: list[Team], quarters: list[Quarter], *, now: datetime
+) -> tuple[dict[tuple[int, object], dict], dict[tuple[int, Quarter], quarterly.TeamActivity]]:
+    """The stored figures still right, by (team id, quarter start); and the others, worked out and
+    stored, by (team id, quarter)."""
+    stored = _valid(teams, quarters, now=now)
+    missing = [(team, q) for team in teams for q in quarters if (team.pk, q.start) not in stored]
+    if not missing:
+        return stored, {}
+    fresh = _work_out(missing, now=now)
+    return stored, {(team.pk, q): fresh[team.pk, q] for team, q in missing}
 
 
 def _valid(teams: list[Team], quarters: list[Quarter], *, now: datetime) -> dict[tuple[int, object], dict]:
@@ -268,7 +276,7 @@ def refresh(*, now: datetime | None = None) -> int:
     for (team_id, _), quarters in wanted.items():
         by_quarters[tuple(sorted(quarters, key=lambda q: q.start))].append(teams[team_id])
     for quarters, group in by_quarters.items():
-        activities(group, list(quarters), now=now)
+        _stored_or_worked_out(group, list(quarters), now=now)  # nothing to show: no need to load them
         looked_at += len(group) * len(quarters)
     return looked_at
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(ignore_result=True, expires=50)
+@shared_task(ignore_result=True)
 def refresh_summaries() -> int:
     """Work out again the summaries that changes made stale, and this quarter's of every team, so
-    that the dashboards are ready when people open them. Beat sends it every minute."""
+    that the dashboards are ready when people open them. Beat sends it every 10 seconds."""
     from dashboard.summary import refresh  # inside: the worker imports tasks before Django is ready
 
     return refresh()
