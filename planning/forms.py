@@ -125,7 +125,9 @@ class JobPlanForm(NHSFormMixin, forms.Form):
                 typed[activity, stream] = Decimal(raw) if raw else Decimal(0)
             except ArithmeticError:
                 continue
-            if not typed[activity, stream].is_finite():
+            # A number no week can hold (the form refuses it when saved) is left out of the totals:
+            # 1e400 hours would only overflow the figures.
+            if not typed[activity, stream].is_finite() or abs(typed[activity, stream]) > HOURS_IN_A_WEEK:
                 del typed[activity, stream]
         return typed
 

@@ -190,6 +190,18 @@ def test_the_live_totals_add_up_what_has_been_typed(client, team, team_lead):
     assert not JobPlan.objects.exists()
 
 
+def test_the_live_totals_leave_out_hours_no_week_can_hold(client, team, team_lead):
+    """Found by the hostile-input tests: 1e400 hours overflowed the figures (a server error)."""
+    clinician = a_clinician(team)
+    client.force_login(team_lead)
+    response = client.post(
+        reverse("planning:plan-totals", args=[team.pk, clinician.pk]),
+        {"hours_core": "11", "hours_choice": "1e400", "hours_other": "-1e300", "choice_pattern": "sessions"},
+    )
+    assert response.status_code == 200
+    assert "11 of 37.5 hours" in response.content.decode()
+
+
 def test_a_clinician_sees_their_own_plan_read_only_and_not_a_colleagues(client, team, choice_clinician):
     agreed_plan(choice_clinician, team, core="10.5", other="27")
     colleague = a_clinician(team)
