@@ -147,21 +147,19 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         raise _Taken(slots)
     first = slots[0]
     try:
-        with transaction.atomic():  # savepoint: a constraint violation must not poison the outer block
-            appointment = Appointment.objects.create(
-                team_id=case.team_id,
-                case=case,
-                kind=SlotKind.FIRST_CORE,
-                starts_at=first.starts_at,
-                ends_at=first.ends_at,
-                venue=first.venue,
-                booked_by=by,
-                booked_at=timezone.now(),
-            )
-            AppointmentSlot.objects.bulk_create(
-                AppointmentSlot(appointment=appointment, slot=s) for s in slots
-            )
-            Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
+        # No savepoint: a constraint violation ends the booking, and the whole transaction with it.
+        appointment = Appointment.objects.create(
+            team_id=case.team_id,
+            case=case,
+            kind=SlotKind.FIRST_CORE,
+            starts_at=first.starts_at,
+            ends_at=first.ends_at,
+            venue=first.venue,
+            booked_by=by,
+            booked_at=timezone.now(),
+        )
+        AppointmentSlot.objects.bulk_create(AppointmentSlot(appointment=appointment, slot=s) for s in slots)
+        Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
     except IntegrityError:  # the partial unique constraints are the guarantee
         raise _Taken(slots) from None
     cases.take_step(

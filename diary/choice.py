@@ -81,19 +81,19 @@ def book_choice(*, case: Case, offered_slot_ids: Sequence[int], slot_id: int, by
     if slot.starts_at <= timezone.now():
         raise BookingError(MESSAGES["started"])
     try:
-        with transaction.atomic():
-            appointment = Appointment.objects.create(
-                team_id=case.team_id,
-                case=case,
-                kind=AppointmentKind.CHOICE,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                venue=slot.venue,
-                booked_by=by,
-                booked_at=timezone.now(),
-            )
-            AppointmentSlot.objects.create(appointment=appointment, slot=slot)
-            Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
+        # No savepoint: a constraint violation ends the booking, and the whole transaction with it.
+        appointment = Appointment.objects.create(
+            team_id=case.team_id,
+            case=case,
+            kind=AppointmentKind.CHOICE,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            venue=slot.venue,
+            booked_by=by,
+            booked_at=timezone.now(),
+        )
+        AppointmentSlot.objects.create(appointment=appointment, slot=slot)
+        Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
     except IntegrityError:
         raise ChoiceSlotTaken(MESSAGES["taken"].format(when=_when(slot.starts_at))) from None
     cases.take_step(
