@@ -69,13 +69,16 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         results = search.search(_filters(form, team), limit=SEARCH_LIMIT)
     elif not form.is_bound:
         results = search.search(search.Filters(team=team), limit=SEARCH_LIMIT)
+    can_book = case is not None and access.belongs_to_team(request.user, team)
     context = {
         "team": team,
         "case": case,
         "form": form,
         "results": results,
         "filters": _filter_query(request.GET),
-        "can_book": case is not None and access.belongs_to_team(request.user, team),
+        "can_book": can_book,
+        # Reversed once for the page, not once a result.
+        "book_url": reverse("diary:book", args=[team.pk, case.pk]) if can_book else "",
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "search-results":
         return render(request, "diary/_search_results.html", context)
