@@ -14,8 +14,12 @@ from django import forms
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import timezone
+from django.utils.dateformat import format as django_format
+from hypothesis import given
+from hypothesis import strategies as st
 
-from capa.templatetags.nhsuk import error_summary, hours, uk_date, uk_datetime, uk_time
+from capa.templatetags.nhsuk import UK_DATE, UK_TIME, error_summary, hours, uk_date, uk_datetime, uk_time
 from capa.widgets import NHSDateInput, UKDateField
 
 
@@ -342,3 +346,13 @@ def test_uk_dates_times_and_hours():
         "7.25",
         "",
     ]
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_uk_dates_and_times_are_what_django_would_write_in_london(moment):
+    """The filters write the text out themselves (for speed): the same as Django's own date format
+    of the London time, on both sides of every clock change."""
+    london = timezone.localtime(moment)
+    assert uk_date(moment) == django_format(london, UK_DATE)
+    assert uk_time(moment) == django_format(london, UK_TIME)
+    assert uk_date(london.date()) == django_format(london.date(), UK_DATE)
