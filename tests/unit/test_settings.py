@@ -49,3 +49,17 @@ def test_production_settings_pass_the_deployment_checklist_with_no_warning():
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_a_web_worker_freezes_what_it_loaded_so_full_collections_skip_it():
+    """capa/wsgi.py hides Django and the apps from the garbage collector (p95 stalls otherwise)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import gc, capa.wsgi; print(gc.get_freeze_count())"],
+        cwd=ROOT,
+        env={**os.environ, "CAPA_ENV": "test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) > 10_000  # every module, class and function loaded so far
