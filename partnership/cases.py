@@ -203,9 +203,12 @@ def take_step(
 
     Runs in the caller's transaction if there is one (the diary books and steps at once), in its
     own otherwise, and locks the case row so two people recording at once take turns (`locked`:
-    the caller already holds the lock on this very object, fetched in its transaction)."""
+    the caller already holds the lock on this very object, fetched in its transaction; a refusal
+    then spoils that transaction, so the caller must let the CaseError end it, as the bookings do)."""
     # A caller that holds the lock is in a transaction that a refused step rolls back whole, so it
     # needs no savepoint of its own.
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise TypeError("take_step(locked=True) runs inside the transaction that locked the case")
     with transaction.atomic(savepoint=not locked):
         # A copy either way: a refused step must leave the caller's object as it was.
         current = copy.copy(case) if locked else Case.objects.select_for_update().get(pk=case.pk)

@@ -24,6 +24,14 @@ from tests.factories import (
 
 factory.random.reseed_random("capa")
 
+
+@pytest.fixture(autouse=True)
+def _same_fake_names_whatever_ran_before(request):
+    """Each test draws the same names and dates from the factories on every run, whichever tests
+    ran before it in its process (pytest-xdist hands tests to whichever worker is free)."""
+    factory.random.reseed_random(request.node.nodeid)
+
+
 # Tests render templates without running collectstatic, and need not hash passwords slowly.
 settings.STORAGES = {
     **settings.STORAGES,

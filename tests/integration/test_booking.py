@@ -19,6 +19,7 @@ from diary.models import (
     Slot,
     SlotStatus,
 )
+from partnership.models import CaseState
 from tests.factories import CaseFactory, SlotFactory, VenueFactory
 from tests.factories.diary import clinician_in
 
@@ -207,6 +208,27 @@ def test_the_database_refuses_a_second_booking_even_when_the_slot_looks_vacant(t
     with pytest.raises(booking.SlotTaken):
         booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
     assert list(AppointmentSlot.objects.filter(slot=slot, is_live=True)) == list(first.slot_links.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_second_booking_leaves_nothing_behind_when_the_booking_is_the_whole_transaction(
+    team, choice_clinician
+):
+    """As in production (no test transaction around it): the constraint's refusal rolls back the
+    whole booking, with no savepoint inside it, and the family is still waiting."""
+    slot = SlotFactory(team=team)
+    booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.VACANT)  # the drift, written by hand
+    second = CaseFactory(team=team)
+    appointments, outbox_rows = Appointment.objects.count(), OutboxEmail.objects.count()
+
+    with pytest.raises(booking.SlotTaken):
+        booking.book_first_core(slot_ids=[slot.pk], case=second, by=choice_clinician)
+    second.refresh_from_db()
+    assert second.state == CaseState.AWAITING_FIRST_CORE
+    assert not second.steps.exists()
+    assert (Appointment.objects.count(), OutboxEmail.objects.count()) == (appointments, outbox_rows)
+    assert AppointmentSlot.objects.filter(slot=slot, is_live=True).count() == 1
 
 
 def test_another_teams_slot_cannot_be_booked_or_seen_through_a_made_up_id(team, other_team, choice_clinician):

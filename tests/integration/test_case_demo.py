@@ -44,6 +44,7 @@ def demo(django_db_setup, django_db_blocker):
                 "pghistory_",
                 "django_session",
                 "axes_",
+                "dashboard_",
             )
             tables = [row[0] for row in cursor.fetchall() if row[0].startswith(mine)]
             cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")

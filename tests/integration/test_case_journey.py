@@ -155,3 +155,12 @@ def test_a_step_in_the_future_or_before_the_referral_is_refused(team):
         with pytest.raises(cases.CaseError):
             cases.take_step(case=case, kind=StepKind.ACCEPT, by=clinician, on=on)
     assert CaseStep.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_said_to_be_locked_must_run_in_the_transaction_that_locked_the_case(team, choice_clinician):
+    """`locked=True` skips the savepoint, which is only safe inside the caller's transaction."""
+    case = CaseFactory(team=team)
+    with pytest.raises(TypeError, match="inside the transaction"):
+        cases.take_step(case=case, kind=StepKind.BOOK_FIRST_CORE, by=choice_clinician, locked=True)
+    assert not case.steps.exists()

@@ -473,7 +473,7 @@ def test_changing_the_key_worker_is_all_or_nothing(team, clinician, team_lead, o
 # --- Fairness, as a property --------------------------------------------------------------------
 
 # 20 mixes of 4-6 people x 36 requests: enough for the smallest targets (3) to be reached and for
-# absences to cover everyone at once, at a third of the cost of 30 x 60.
+# absences to cover everyone at once, at two fifths of the cost of 30 x 60.
 REQUESTS = 36
 
 
