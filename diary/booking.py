@@ -145,21 +145,8 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
     _check_bookable(slots, slot_ids=slot_ids)
     if not all(slot.is_vacant for slot in slots):
         raise _Taken(slots)
-    first = slots[0]
     try:
-        # No savepoint: a constraint violation ends the booking, and the whole transaction with it.
-        appointment = Appointment.objects.create(
-            team_id=case.team_id,
-            case=case,
-            kind=SlotKind.FIRST_CORE,
-            starts_at=first.starts_at,
-            ends_at=first.ends_at,
-            venue=first.venue,
-            booked_by=by,
-            booked_at=timezone.now(),
-        )
-        AppointmentSlot.objects.bulk_create(AppointmentSlot(appointment=appointment, slot=s) for s in slots)
-        Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
+        appointment = fill_slots(case=case, slots=slots, kind=SlotKind.FIRST_CORE, by=by)
     except IntegrityError:  # the partial unique constraints are the guarantee
         raise _Taken(slots) from None
     cases.take_step(
@@ -170,6 +157,26 @@ def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoin
         locked=True,  # fetched FOR UPDATE at the start of this transaction
     )
     outbox.queue_booking_confirmation(appointment)
+    return appointment
+
+
+def fill_slots(*, case: Case, slots: list[Slot], kind: str, by: User) -> Appointment:
+    """The family's appointment in the slots (locked by the caller, one or two at the same venue
+    and time), the slots marked booked. No savepoint: the partial unique constraints' IntegrityError
+    ends the caller's booking, and its whole transaction with it."""
+    first = slots[0]
+    appointment = Appointment.objects.create(
+        team_id=case.team_id,
+        case=case,
+        kind=kind,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        venue=first.venue,
+        booked_by=by,
+        booked_at=timezone.now(),
+    )
+    AppointmentSlot.objects.bulk_create(AppointmentSlot(appointment=appointment, slot=s) for s in slots)
+    Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
     return appointment
 
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from diary import outbox, search
-from diary.booking import BookingError, DiaryBusy
+from diary.booking import BookingError, DiaryBusy, fill_slots
 from diary.locking import polite_when_busy, set_lock_timeout
-from diary.models import Appointment, AppointmentKind, AppointmentSlot, Slot, SlotKind, SlotStatus
+from diary.models import Appointment, AppointmentKind, Slot, SlotKind, SlotStatus
 from partnership import cases
 from partnership.models import Case, CaseState, StepKind
 
@@ -81,19 +81,7 @@ def book_choice(*, case: Case, offered_slot_ids: Sequence[int], slot_id: int, by
     if slot.starts_at <= timezone.now():
         raise BookingError(MESSAGES["started"])
     try:
-        # No savepoint: a constraint violation ends the booking, and the whole transaction with it.
-        appointment = Appointment.objects.create(
-            team_id=case.team_id,
-            case=case,
-            kind=AppointmentKind.CHOICE,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            venue=slot.venue,
-            booked_by=by,
-            booked_at=timezone.now(),
-        )
-        AppointmentSlot.objects.create(appointment=appointment, slot=slot)
-        Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
+        appointment = fill_slots(case=case, slots=[slot], kind=AppointmentKind.CHOICE, by=by)
     except IntegrityError:
         raise ChoiceSlotTaken(MESSAGES["taken"].format(when=_when(slot.starts_at))) from None
     cases.take_step(
