@@ -176,13 +176,17 @@ def test_saving_again_keeps_the_old_version_and_starting_from_it_fills_the_grid(
     ]
 
 
-def test_the_live_totals_add_up_what_has_been_typed(client, team, team_lead):
-    clinician = a_clinician(team)
-    client.force_login(team_lead)
-    response = client.post(
-        reverse("planning:plan-totals", args=[team.pk, clinician.pk]),
-        {"hours_core": "11", "hours_choice": "7", "hours_other": "x", "choice_pattern": "sessions"},
+def typed_totals(client, team, lead, **hours: str):
+    """The job plan's live totals for what a lead has typed so far (nothing saved)."""
+    client.force_login(lead)
+    return client.post(
+        reverse("planning:plan-totals", args=[team.pk, a_clinician(team).pk]),
+        {**{f"hours_{activity}": typed for activity, typed in hours.items()}, "choice_pattern": "sessions"},
     )
+
+
+def test_the_live_totals_add_up_what_has_been_typed(client, team, team_lead):
+    response = typed_totals(client, team, team_lead, core="11", choice="7", other="x")
     text = response.content.decode()
     assert "18 of 37.5 hours" in text
     assert "9.4" in text  # 11 Core hours give 66/7 new Core Partnerships a quarter
@@ -192,12 +196,7 @@ def test_the_live_totals_add_up_what_has_been_typed(client, team, team_lead):
 
 def test_the_live_totals_leave_out_hours_no_week_can_hold(client, team, team_lead):
     """Found by the hostile-input tests: 1e400 hours overflowed the figures (a server error)."""
-    clinician = a_clinician(team)
-    client.force_login(team_lead)
-    response = client.post(
-        reverse("planning:plan-totals", args=[team.pk, clinician.pk]),
-        {"hours_core": "11", "hours_choice": "1e400", "hours_other": "-1e300", "choice_pattern": "sessions"},
-    )
+    response = typed_totals(client, team, team_lead, core="11", choice="1e400", other="-1e300")
     assert response.status_code == 200
     assert "11 of 37.5 hours" in response.content.decode()
 
