@@ -162,6 +162,7 @@ class Server:
     workers: int
     worker_class: str
     load_before: float = 0.0  # the 1-minute load average when measuring started
+    pid: int = 0  # gunicorn's master: its children are the workers
 
     def access_log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -237,6 +238,7 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
         )
+    server.pid = process.pid  # `python -m gunicorn` runs the master in this very process
     try:
         _wait_until_listening(process, server, startup_timeout)
         yield server
@@ -261,6 +263,75 @@ def _wait_until_listening(process: subprocess.Popen, server: Server, timeout: fl
         except OSError:
             time.sleep(0.1)
     raise BenchFailed(f"gunicorn did not listen on port {server.port} in {timeout:.0f} s")
+
+
+# --- Where the CPU went ------------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process /proc shows: pid -> (parent's pid, name, CPU seconds used so far, user and
+    system). Empty where there is no /proc."""
+    proc = Path("/proc")
+    table: dict[int, tuple[int, str, float]] = {}
+    if not proc.is_dir():
+        return table
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # it ended while we looked
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()  # from the state on: see proc(5)
+        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    return table
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds (user and system) spent while a piece of work ran, by who spent them."""
+
+    web: float  # gunicorn: the master and its workers
+    database: float  # every PostgreSQL process of this machine (backends, WAL writer, checkpointer)
+    client: float  # this process: the benchmark's client threads
+
+    @property
+    def total(self) -> float:
+        return self.web + self.database + self.client
+
+
+class CpuMeter:
+    """Counts the CPU the server, PostgreSQL and this client use between `start` and `stop`, from
+    /proc (Linux only: elsewhere `stop` gives None). A process that ends in between takes its CPU
+    with it; the benchmarks keep their workers and database connections for the whole run."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.before: dict[int, tuple[int, str, float]] = {}
+
+    def start(self) -> None:
+        self.before = _processes()
+
+    def stop(self) -> CpuUse | None:
+        after = _processes()
+        if not after or self.server.pid not in after:
+            return None
+        used = {"web": 0.0, "database": 0.0, "client": 0.0}
+        for pid, (parent, name, seconds) in after.items():
+            if name == "postgres":
+                who = "database"
+            elif pid == self.server.pid or parent == self.server.pid:
+                who = "web"
+            elif pid == os.getpid():
+                who = "client"
+            else:
+                continue
+            earlier = self.before.get(pid)
+            used[who] += seconds - (earlier[2] if earlier and earlier[1] == name else 0.0)
+        return CpuUse(**used)
 
 
 # --- Requests and timings ----------------------------------------------------------------------------

@@ -786,6 +786,7 @@ class Phase:
     answers: list[Answer]
     seconds: float
     server: list[tuple[str, int, float]]  # from the access log: path, status, seconds
+    cpu: common.CpuUse | None = None  # what the server, PostgreSQL and the client threads used
 
     @property
     def throughput(self) -> float:
@@ -797,11 +798,14 @@ def measured(server: common.Server, name: str, path: str, work: list[Callable[[]
     start with `path`. gunicorn logs a request after answering it: wait for every line, so that
     none of them falls into the next phase."""
     since = server.access_log_size()
+    meter = common.CpuMeter(server)
+    meter.start()
     answers, seconds = at_once(work)
+    cpu = meter.stop()
     entries = server.log_entries(since=since, expected=len(answers))
     if len(entries) != len(answers) or not all(entry[0].startswith(path) for entry in entries):
         raise common.BenchFailed(f"{name}: {len(entries)} access log lines for {len(answers)} requests")
-    return Phase(name, answers, seconds, entries)
+    return Phase(name, answers, seconds, entries, cpu)
 
 
 def booking_work(port: int, bookers: list[Booker], rounds: range) -> list[Callable[[], list[Answer]]]:
@@ -921,7 +925,42 @@ def print_concurrency(
         f"\nThroughput: booking {booking.throughput:.1f} requests/s, no-op {noop_rate:.1f} requests/s "
         f"(runs before and after the booking together): ratio {ratio:.2f}"
     )
+    print_cpu(noop=noop, booking=booking)
     return ratio
+
+
+def print_cpu(*, noop: list[Phase], booking: Phase) -> None:
+    """Where each request's CPU went. When the cores are busy throughout, throughput is CPU-bound,
+    and the ratio of the throughputs is the inverse ratio of the CPU a request costs."""
+    if booking.cpu is None or any(phase.cpu is None for phase in noop):
+        print("CPU per request: not measured (no /proc on this machine)")
+        return
+    noop_cpu = common.CpuUse(
+        web=sum(phase.cpu.web for phase in noop),
+        database=sum(phase.cpu.database for phase in noop),
+        client=sum(phase.cpu.client for phase in noop),
+    )
+    noop_requests = sum(len(phase.answers) for phase in noop)
+    noop_seconds = sum(phase.seconds for phase in noop)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    header = f"{'requests':<26} {'web':>7} {'database':>9} {'client':>7} {'all':>7}   {'cores busy':>10}"
+    print("\nCPU per request (ms of user and system time, from /proc: gunicorn's master and workers;")
+    print("every PostgreSQL process; the benchmark's client threads)")
+    print(header)
+    print("-" * len(header))
+    for name, cpu, requests, seconds in (
+        ("no-op, both runs", noop_cpu, noop_requests, noop_seconds),
+        ("book (POST), all", booking.cpu, len(booking.answers), booking.seconds),
+    ):
+        parts = (cpu.web, cpu.database, cpu.client, cpu.total)
+        per = [common.milliseconds(part / requests) for part in parts]
+        busy = f"{cpu.total / seconds:.2f} of {cores}"
+        print(f"{name:<26} {per[0]:>7} {per[1]:>9} {per[2]:>7} {per[3]:>7}   {busy:>10}")
+    cost = (booking.cpu.total / len(booking.answers)) / (noop_cpu.total / noop_requests)
+    print(
+        f"A booking costs {cost:.1f} times the CPU of a no-op: with every core busy, "
+        f"a throughput ratio of {1 / cost:.2f}"
+    )
 
 
 # --- Looking closer ----------------------------------------------------------------------------------

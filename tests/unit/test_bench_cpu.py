@@ -1,0 +1,99 @@
+"""bench/_common.CpuMeter: the CPU the server (a process and its children), PostgreSQL and the
+benchmark's own threads spent, which the diary benchmark prints per request beside the throughput."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench._common import CpuMeter, Server
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the meter reads Linux's /proc")
+
+# Told "go", burns CPU for `seconds` in itself and in a child of its own (named NAME, as
+# PostgreSQL's processes are), says "burnt" once both have, then waits to be told to stop: both
+# are alive when the meter reads them (a process that has ended takes its CPU with it).
+BURN = """
+import os, sys, time
+def burn(seconds):
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+seconds, name = float(sys.argv[1]), sys.argv[2]
+sys.stdin.readline()
+done_r, done_w = os.pipe()
+child = os.fork()
+if child == 0:
+    with open("/proc/self/comm", "w") as comm:
+        comm.write(name)
+    burn(seconds)
+    os.write(done_w, b"x")
+    time.sleep(60)
+    os._exit(0)
+burn(seconds)
+os.read(done_r, 1)
+print("burnt", flush=True)
+sys.stdin.read()
+os.kill(child, 9)
+"""
+
+
+def _server(pid: int) -> Server:
+    nowhere = Path("/dev/null")
+    return Server(port=0, access_log=nowhere, error_log=nowhere, workers=1, worker_class="sync", pid=pid)
+
+
+def _burn_here(seconds: float) -> None:
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+
+
+def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0):
+    burner = subprocess.Popen(
+        [sys.executable, "-c", BURN, str(seconds), child_name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        meter = CpuMeter(_server(burner.pid))
+        meter.start()
+        burner.stdin.write("go\n")
+        burner.stdin.flush()
+        assert burner.stdout.readline().strip() == "burnt"
+        _burn_here(burn_here)
+        return meter.stop()
+    finally:
+        burner.communicate("")
+
+
+def test_the_server_and_its_workers_and_this_process_are_each_counted():
+    used = _measure(0.3, "worker", burn_here=0.2)
+
+    assert used is not None
+    # /proc counts in ticks of 10 ms: allow a tick or two either way.
+    assert 0.58 <= used.web <= 0.9, used  # the master and its worker, 0.3 s each
+    assert 0.18 <= used.client <= 0.5, used
+    assert used.total == pytest.approx(used.web + used.database + used.client)
+
+
+def test_postgresql_is_counted_by_its_processes_name():
+    used = _measure(0.3, "postgres")
+
+    assert used is not None
+    assert 0.28 <= used.web <= 0.5, used  # the master alone
+    assert used.database >= 0.28, used  # the child named postgres (and any real one meanwhile)
+
+
+def test_a_server_that_is_gone_is_not_measured():
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+
+    meter = CpuMeter(_server(ended.pid))
+    meter.start()
+    assert meter.stop() is None
