@@ -270,11 +270,18 @@ def _wait_until_listening(process: subprocess.Popen, server: Server, timeout: fl
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """Every process /proc shows: pid -> (parent's pid, name, CPU seconds used so far, user and
-    system). Empty where there is no /proc."""
+@dataclass(frozen=True)
+class _Process:
+    parent: int
+    name: str
+    started: int  # clock ticks after boot: tells a process from a later one given the same pid
+    cpu: float  # seconds of user and system time so far, every thread's
+
+
+def _processes() -> dict[int, _Process]:
+    """Every process /proc shows, by pid. Empty where there is no /proc."""
     proc = Path("/proc")
-    table: dict[int, tuple[int, str, float]] = {}
+    table: dict[int, _Process] = {}
     if not proc.is_dir():
         return table
     for entry in proc.iterdir():
@@ -285,8 +292,14 @@ def _processes() -> dict[int, tuple[int, str, float]]:
         except OSError:
             continue  # it ended while we looked
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()  # from the state on: see proc(5)
-        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+        # From the state on (field 3 of proc(5)): ppid is field 4, utime 14, stime 15, starttime 22.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry.name)] = _Process(
+            parent=int(fields[1]),
+            name=name,
+            started=int(fields[19]),
+            cpu=(int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+        )
     return table
 
 
@@ -295,8 +308,8 @@ class CpuUse:
     """CPU seconds (user and system) spent while a piece of work ran, by who spent them."""
 
     web: float  # gunicorn: the master and its workers
-    database: float  # every PostgreSQL process of this machine (backends, WAL writer, checkpointer)
-    client: float  # this process: the benchmark's client threads
+    database: float  # every process named postgres on this machine (any cluster), backends and all
+    client: float  # this process: the benchmark, its client threads included
 
     @property
     def total(self) -> float:
@@ -304,13 +317,17 @@ class CpuUse:
 
 
 class CpuMeter:
-    """Counts the CPU the server, PostgreSQL and this client use between `start` and `stop`, from
-    /proc (Linux only: elsewhere `stop` gives None). A process that ends in between takes its CPU
-    with it; the benchmarks keep their workers and database connections for the whole run."""
+    """Counts the CPU the server, PostgreSQL and this benchmark use between `start` and `stop`,
+    from /proc (Linux only: elsewhere `stop` gives None). A process that ends in between takes its
+    CPU with it (an autovacuum worker, a restarted gunicorn worker); the benchmarks keep their
+    workers and database connections for the whole run, so that is little.
+
+    The workers are found as the children of `server.pid`, which `serve` starts as gunicorn's
+    master itself (`python -m gunicorn`, not through a shell)."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.before: dict[int, tuple[int, str, float]] = {}
+        self.before: dict[int, _Process] = {}
 
     def start(self) -> None:
         self.before = _processes()
@@ -320,17 +337,18 @@ class CpuMeter:
         if not after or self.server.pid not in after:
             return None
         used = {"web": 0.0, "database": 0.0, "client": 0.0}
-        for pid, (parent, name, seconds) in after.items():
-            if name == "postgres":
+        for pid, process in after.items():
+            if process.name == "postgres":
                 who = "database"
-            elif pid == self.server.pid or parent == self.server.pid:
+            elif self.server.pid in (pid, process.parent):
                 who = "web"
             elif pid == os.getpid():
                 who = "client"
             else:
                 continue
             earlier = self.before.get(pid)
-            used[who] += seconds - (earlier[2] if earlier and earlier[1] == name else 0.0)
+            same = earlier is not None and earlier.started == process.started
+            used[who] += process.cpu - (earlier.cpu if same else 0.0)
         return CpuUse(**used)
 
 

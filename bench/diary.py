@@ -752,9 +752,13 @@ def get_noop(port: int, path: str, cookie: str) -> Answer:
     return Answer(None, status, seconds)
 
 
-def at_once(work: list[Callable[[], list[Answer]]]) -> tuple[list[Answer], float]:
-    """Run each piece of work in a thread of its own, all released together; the answers, and the
-    seconds from the release to the last answer."""
+def at_once(
+    work: list[Callable[[], list[Answer]]], meter: common.CpuMeter
+) -> tuple[list[Answer], float, common.CpuUse | None]:
+    """Run each piece of work in a thread of its own, all released together; the answers, the
+    seconds from the release to the last answer, and the CPU used meanwhile (counted from when
+    every thread is waiting for the release, so neither starting threads nor reading /proc while
+    they run is mixed in)."""
     barrier = threading.Barrier(len(work) + 1)
     answers: list[Answer] = []
     failures: list[BaseException] = []
@@ -769,15 +773,19 @@ def at_once(work: list[Callable[[], list[Answer]]]) -> tuple[list[Answer], float
     threads = [threading.Thread(target=run, args=(piece,), daemon=True) for piece in work]
     for thread in threads:
         thread.start()
+    while barrier.n_waiting < len(work):
+        time.sleep(0.001)
+    meter.start()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = meter.stop()
     if failures:
         failure = failures[0]
         raise failure if isinstance(failure, common.BenchFailed) else common.BenchFailed(repr(failure))
-    return answers, elapsed
+    return answers, elapsed, cpu
 
 
 @dataclass
@@ -786,7 +794,7 @@ class Phase:
     answers: list[Answer]
     seconds: float
     server: list[tuple[str, int, float]]  # from the access log: path, status, seconds
-    cpu: common.CpuUse | None = None  # what the server, PostgreSQL and the client threads used
+    cpu: common.CpuUse | None = None  # what the server, PostgreSQL and the benchmark used
 
     @property
     def throughput(self) -> float:
@@ -798,10 +806,7 @@ def measured(server: common.Server, name: str, path: str, work: list[Callable[[]
     start with `path`. gunicorn logs a request after answering it: wait for every line, so that
     none of them falls into the next phase."""
     since = server.access_log_size()
-    meter = common.CpuMeter(server)
-    meter.start()
-    answers, seconds = at_once(work)
-    cpu = meter.stop()
+    answers, seconds, cpu = at_once(work, common.CpuMeter(server))
     entries = server.log_entries(since=since, expected=len(answers))
     if len(entries) != len(answers) or not all(entry[0].startswith(path) for entry in entries):
         raise common.BenchFailed(f"{name}: {len(entries)} access log lines for {len(answers)} requests")
@@ -925,13 +930,13 @@ def print_concurrency(
         f"\nThroughput: booking {booking.throughput:.1f} requests/s, no-op {noop_rate:.1f} requests/s "
         f"(runs before and after the booking together): ratio {ratio:.2f}"
     )
-    print_cpu(noop=noop, booking=booking)
+    print_cpu(noop=noop, booking=booking, ratio=ratio)
     return ratio
 
 
-def print_cpu(*, noop: list[Phase], booking: Phase) -> None:
-    """Where each request's CPU went. When the cores are busy throughout, throughput is CPU-bound,
-    and the ratio of the throughputs is the inverse ratio of the CPU a request costs."""
+def print_cpu(*, noop: list[Phase], booking: Phase, ratio: float) -> None:
+    """Where each request's CPU went. When the cores are as busy in both runs, throughput is bound
+    by CPU, and the ratio of the throughputs is the inverse of the ratio of CPU per request."""
     if booking.cpu is None or any(phase.cpu is None for phase in noop):
         print("CPU per request: not measured (no /proc on this machine)")
         return
@@ -943,9 +948,9 @@ def print_cpu(*, noop: list[Phase], booking: Phase) -> None:
     noop_requests = sum(len(phase.answers) for phase in noop)
     noop_seconds = sum(phase.seconds for phase in noop)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    header = f"{'requests':<26} {'web':>7} {'database':>9} {'client':>7} {'all':>7}   {'cores busy':>10}"
+    header = f"{'requests':<26} {'web':>7} {'database':>9} {'bench':>7} {'all':>7}   {'cores busy':>10}"
     print("\nCPU per request (ms of user and system time, from /proc: gunicorn's master and workers;")
-    print("every PostgreSQL process; the benchmark's client threads)")
+    print("every process named postgres on this machine; this benchmark's process, client threads included)")
     print(header)
     print("-" * len(header))
     for name, cpu, requests, seconds in (
@@ -958,8 +963,8 @@ def print_cpu(*, noop: list[Phase], booking: Phase) -> None:
         print(f"{name:<26} {per[0]:>7} {per[1]:>9} {per[2]:>7} {per[3]:>7}   {busy:>10}")
     cost = (booking.cpu.total / len(booking.answers)) / (noop_cpu.total / noop_requests)
     print(
-        f"A booking costs {cost:.1f} times the CPU of a no-op: with every core busy, "
-        f"a throughput ratio of {1 / cost:.2f}"
+        f"A booking costs {cost:.1f} times the CPU of a no-op: were the cores as busy in both runs, "
+        f"the throughput ratio would be {1 / cost:.2f} (measured: {ratio:.2f})"
     )
 
 
