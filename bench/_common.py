@@ -315,6 +315,9 @@ class CpuUse:
     def total(self) -> float:
         return self.web + self.database + self.client
 
+    def __add__(self, other: CpuUse) -> CpuUse:
+        return CpuUse(self.web + other.web, self.database + other.database, self.client + other.client)
+
 
 class CpuMeter:
     """Counts the CPU the server, PostgreSQL and this benchmark use between `start` and `stop`,
@@ -458,6 +461,11 @@ def percentile(samples: list[float], share: float) -> float:
 # --- The report --------------------------------------------------------------------------------------
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (fewer than the machine's under a CPU affinity mask)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def machine(*, load_before: float) -> list[tuple[str, str]]:
     """What the figures were measured on, as (label, value) lines."""
     cpu = platform.processor() or platform.machine()
@@ -468,7 +476,7 @@ def machine(*, load_before: float) -> list[tuple[str, str]]:
     except OSError:
         pass
     cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    usable = usable_cores()
     load_after = os.getloadavg()[0]
     busy = (
         " (busy: other work shared the cores, so compare ratios)"

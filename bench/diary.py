@@ -940,14 +940,10 @@ def print_cpu(*, noop: list[Phase], booking: Phase, ratio: float) -> None:
     if booking.cpu is None or any(phase.cpu is None for phase in noop):
         print("CPU per request: not measured (no /proc on this machine)")
         return
-    noop_cpu = common.CpuUse(
-        web=sum(phase.cpu.web for phase in noop),
-        database=sum(phase.cpu.database for phase in noop),
-        client=sum(phase.cpu.client for phase in noop),
-    )
+    noop_cpu = sum((phase.cpu for phase in noop), start=common.CpuUse(web=0.0, database=0.0, client=0.0))
     noop_requests = sum(len(phase.answers) for phase in noop)
     noop_seconds = sum(phase.seconds for phase in noop)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = common.usable_cores()
     header = f"{'requests':<26} {'web':>7} {'database':>9} {'bench':>7} {'all':>7}   {'cores busy':>10}"
     print("\nCPU per request (ms of user and system time, from /proc: gunicorn's master and workers;")
     print("every process named postgres on this machine; this benchmark's process, client threads included)")

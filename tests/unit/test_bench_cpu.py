@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._common import CpuMeter, Server, _processes
+from bench._common import CpuMeter, CpuUse, Server, _processes
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the meter reads Linux's /proc")
 
@@ -113,3 +113,10 @@ def test_a_server_that_is_gone_is_not_measured():
     meter = CpuMeter(_server(no_such_pid))
     meter.start()
     assert meter.stop() is None
+
+
+def test_uses_add_up_by_who_spent_them():
+    both = CpuUse(web=1.0, database=0.5, client=0.25) + CpuUse(web=2.0, database=0.25, client=0.0)
+
+    assert both == CpuUse(web=3.0, database=0.75, client=0.25)
+    assert both.total == 4.0
