@@ -10,6 +10,10 @@
   served, anything else fails the run. The same 16 users request the no-op at the same
   concurrency before and after the booking, for the throughput ratio.
 - The yardstick: `bench/noop/`, logged in, every middleware, no page (bench/_urls.py).
+- The floor: the same users post to `bench/booking-floor/`, which writes the rows a booking
+  writes (audit and change-log rows included, as tests/integration/test_bench_floor.py checks) in
+  one statement and does nothing else: no checks, no email to render, no nudge. Its ratio to the
+  no-op is the most any booking that keeps those writes could reach on this machine.
 
 The targets (the Partnership diary issue): search p95 server time under 50 ms; booking p95 server
 time under 150 ms at 16 concurrent users; booking throughput at least half the no-op's at the same
@@ -74,6 +78,8 @@ TARGET_SEARCH_P95 = 0.050  # seconds of server time, each search
 TARGET_BOOKING_P95 = 0.150  # seconds of server time, a booking at 16 concurrent users
 TARGET_THROUGHPUT_RATIO = 0.5  # booking requests a second over no-op requests a second
 CONTEST_EVERY = 5  # every fifth attempt, users 2n and 2n+1 try to book the same slot
+FLOOR_WARM_UP = 1  # unmeasured requests of each user to the booking floor
+FLOOR = "floor: the writes alone"
 
 CHILD_NAMES = (
     "Amelia",
@@ -600,6 +606,7 @@ class Booker:
     cookie: str
     filters: str
     attempts: list[Attempt] = field(default_factory=list)
+    floor: list[Attempt] = field(default_factory=list)  # to the booking floor (bench/_urls.py)
     csrf_cookie: str = ""
     csrf_token: str = ""
 
@@ -698,6 +705,27 @@ def plan_bookings(
     except StopIteration:
         raise common.BenchFailed(
             f"not enough vacant slots or cases for {len(bookers)} users x {rounds} bookings"
+        ) from None
+
+
+def plan_floor(bookers: list[Booker], *, choices: list[str], case_ids: list[int], team_id: int, rounds: int):
+    """Give each booker `rounds` requests to the booking floor, each with a choice and a case that
+    no booking attempt has: nobody races for them, so every one is booked."""
+    from django.urls import reverse
+
+    used_choices = {a.slot_ids for b in bookers for a in b.attempts}
+    used_cases = {a.case_id for b in bookers for a in b.attempts}
+    choices_left = iter([c for c in choices if c not in used_choices])
+    cases_left = iter([c for c in case_ids if c not in used_cases])
+    try:
+        for _ in range(rounds):
+            for booker in bookers:
+                case_id = next(cases_left)
+                path = reverse("bench-booking-floor", args=[team_id, case_id])
+                booker.floor.append(Attempt(next(choices_left), case_id, False, booked_url=path, path=path))
+    except StopIteration:
+        raise common.BenchFailed(
+            f"not enough vacant slots or cases left for {len(bookers)} users x {rounds} floor bookings"
         ) from None
 
 
@@ -820,6 +848,13 @@ def booking_work(port: int, bookers: list[Booker], rounds: range) -> list[Callab
     return [work(booker) for booker in bookers]
 
 
+def floor_work(port: int, bookers: list[Booker], rounds: range) -> list[Callable[[], list[Answer]]]:
+    def work(booker: Booker) -> Callable[[], list[Answer]]:
+        return lambda: [post_booking(port, booker, booker.floor[r]) for r in rounds]
+
+    return [work(booker) for booker in bookers]
+
+
 def noop_work(port: int, path: str, bookers: list[Booker], requests: int) -> list[Callable[[], list[Answer]]]:
     def work(booker: Booker) -> Callable[[], list[Answer]]:
         return lambda: [get_noop(port, path, booker.cookie) for _ in range(requests)]
@@ -875,8 +910,10 @@ def print_concurrency(
     team_name: str,
     noop: list[Phase],
     booking: Phase,
+    floor: Phase,
 ) -> float:
-    """The booking and no-op figures at the same concurrency; returns the throughput ratio."""
+    """The booking, booking floor and no-op figures at the same concurrency; returns the booking's
+    throughput ratio."""
     print(f"\nBooking at {users} concurrent users (bench/diary.py)")
     print(
         f"gunicorn: the same server, {server.workers} {server.worker_class} workers; {users} client threads, "
@@ -925,19 +962,32 @@ def print_concurrency(
         client_times = [a.seconds for a in booking.answers if a.status == status]
         if server_times and client_times:
             print(_row(label, server_times, client_times, None))
+    print(
+        _row(
+            FLOOR,
+            [seconds for *_, seconds in floor.server],
+            [a.seconds for a in floor.answers],
+            floor.throughput,
+        )
+    )
     ratio = booking.throughput / noop_rate
     print(
         f"\nThroughput: booking {booking.throughput:.1f} requests/s, no-op {noop_rate:.1f} requests/s "
         f"(runs before and after the booking together): ratio {ratio:.2f}"
     )
-    print_cpu(noop=noop, booking=booking, ratio=ratio)
+    print(
+        f"The floor (a booking's writes alone, in one statement, with their triggers; bench/_urls.py): "
+        f"{floor.throughput:.1f} requests/s: ratio {floor.throughput / noop_rate:.2f}, the most a "
+        "booking that writes what this one writes could reach here"
+    )
+    print_cpu(noop=noop, booking=booking, floor=floor, ratio=ratio)
     return ratio
 
 
-def print_cpu(*, noop: list[Phase], booking: Phase, ratio: float) -> None:
+def print_cpu(*, noop: list[Phase], booking: Phase, floor: Phase, ratio: float) -> None:
     """Where each request's CPU went. When the cores are as busy in both runs, throughput is bound
     by CPU, and the ratio of the throughputs is the inverse of the ratio of CPU per request."""
-    if booking.cpu is None or any(phase.cpu is None for phase in noop):
+    if any(phase.cpu is None for phase in [*noop, booking, floor]):
         print("CPU per request: not measured (no /proc on this machine)")
         return
     noop_cpu = sum((phase.cpu for phase in noop), start=common.CpuUse(web=0.0, database=0.0, client=0.0))
@@ -952,16 +1002,20 @@ def print_cpu(*, noop: list[Phase], booking: Phase, ratio: float) -> None:
     for name, cpu, requests, seconds in (
         ("no-op, both runs", noop_cpu, noop_requests, noop_seconds),
         ("book (POST), all", booking.cpu, len(booking.answers), booking.seconds),
+        (FLOOR, floor.cpu, len(floor.answers), floor.seconds),
     ):
         parts = (cpu.web, cpu.database, cpu.client, cpu.total)
         per = [common.milliseconds(part / requests) for part in parts]
         busy = f"{cpu.total / seconds:.2f} of {cores}"
         print(f"{name:<26} {per[0]:>7} {per[1]:>9} {per[2]:>7} {per[3]:>7}   {busy:>10}")
-    cost = (booking.cpu.total / len(booking.answers)) / (noop_cpu.total / noop_requests)
+    noop_each = noop_cpu.total / noop_requests
+    cost = (booking.cpu.total / len(booking.answers)) / noop_each
     print(
         f"A booking costs {cost:.1f} times the CPU of a no-op: were the cores as busy in both runs, "
         f"the throughput ratio would be {1 / cost:.2f} (measured: {ratio:.2f})"
     )
+    floor_cost = (floor.cpu.total / len(floor.answers)) / noop_each
+    print(f"The floor costs {floor_cost:.1f} times the CPU of a no-op: a ratio of {1 / floor_cost:.2f}")
 
 
 # --- Looking closer ----------------------------------------------------------------------------------
@@ -1060,6 +1114,9 @@ def main() -> int:
     parser.add_argument("--bookings", type=int, default=30, help="booking attempts of each user (30)")
     parser.add_argument("--booking-warm-up", type=int, default=3, help="unmeasured attempts of each user (3)")
     parser.add_argument(
+        "--floor-bookings", type=int, default=20, help="of each user to the booking floor (20)"
+    )
+    parser.add_argument(
         "--noop-requests", type=int, default=40, help="no-op requests of each user, before and after (40)"
     )
     parser.add_argument(
@@ -1071,7 +1128,8 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="also profile one search and one booking")
     parser.add_argument("--explain", action="store_true", help="also EXPLAIN ANALYZE the slowest search")
     options = parser.parse_args()
-    if min(options.requests, options.users, options.bookings, options.noop_requests, options.workers) < 1:
+    counts = (options.requests, options.users, options.bookings, options.floor_bookings, options.workers)
+    if min(*counts, options.noop_requests) < 1:
         parser.error("every measurement needs at least one request, one user and one worker")
     if min(options.warm_up, options.booking_warm_up) < 0:
         parser.error("warm-up cannot be negative")
@@ -1085,6 +1143,7 @@ def main() -> int:
     from django.urls import reverse  # no settings needed to import
 
     rounds = options.booking_warm_up + options.bookings
+    floor_rounds = FLOOR_WARM_UP + options.floor_bookings
     try:
         with common.throwaway_database(source_url, DATABASE_NAME) as database_url:
             try:
@@ -1092,7 +1151,7 @@ def main() -> int:
                 started = time.perf_counter()
                 common.migrate()
                 migrated = time.perf_counter() - started
-                seeded = seed(booking_cases=options.users * rounds)
+                seeded = seed(booking_cases=options.users * (rounds + floor_rounds))
                 common.analyze()
 
                 from accounts.models import User
@@ -1145,6 +1204,13 @@ def main() -> int:
                     team_id=seeded.team_id,
                     rounds=rounds,
                 )
+                plan_floor(
+                    bookers,
+                    choices=choices,
+                    case_ids=seeded.booking_case_ids,
+                    team_id=seeded.team_id,
+                    rounds=floor_rounds,
+                )
                 common.close_django_connections()  # the server gets the database to itself
 
                 book_path = reverse("diary:book", args=[seeded.team_id, 0]).split("/0/")[0]
@@ -1171,6 +1237,15 @@ def main() -> int:
                         book_path,
                         booking_work(server.port, bookers, range(options.booking_warm_up, rounds)),
                     )
+                    floor_path = reverse("bench-booking-floor", args=[seeded.team_id, 0]).split("/0/")[0]
+                    warm = range(FLOOR_WARM_UP)
+                    measured(server, "warm-up", floor_path, floor_work(server.port, bookers, warm))
+                    floor = measured(
+                        server,
+                        "floor",
+                        floor_path,
+                        floor_work(server.port, bookers, range(FLOOR_WARM_UP, floor_rounds)),
+                    )
                     noop_after = measured(
                         server,
                         "no-op, after",
@@ -1179,6 +1254,9 @@ def main() -> int:
                     )
                 check_contests(booking.answers)
                 check_database(booking.answers)
+                check_database(floor.answers)
+                if any(answer.status != 302 for answer in floor.answers):
+                    raise common.BenchFailed("the booking floor was refused a slot nobody else tried")
 
                 rows = "; ".join(f"{count:,} {what.strip()}" for what, count in seeded.rows.items())
                 common.print_report(
@@ -1205,6 +1283,7 @@ def main() -> int:
                     team_name=seeded.team_name,
                     noop=[noop_before, noop_after],
                     booking=booking,
+                    floor=floor,
                 )
                 outcomes = Counter(a.outcome for a in booking.answers)
                 contested = sum(1 for a in booking.answers if a.attempt.contested)
