@@ -7,6 +7,7 @@ guarantee; the checks here only make the refusal polite (with the clashing dates
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -39,6 +40,11 @@ MESSAGES = {
     "venue_elsewhere": "Choose one of the team's venues in use.",
     "not_in_team": "Slots go in the diaries of the team's own clinicians only.",
     "clash": "These times clash with something already in the diary: {dates}. Nothing was put in.",
+    "day_off": "No slots on bank holidays or absences: {dates}. Nothing was put in.",
+    "preview_changed": (
+        "The dates have changed since the preview (the form or the diary changed): check the new "
+        "preview, then put the slots in."
+    ),
     "nothing_to_put_in": "No slot is left to put in: every date is a bank holiday or an absence.",
     "not_vacant": "Only a vacant slot can be removed: this one is booked or already gone.",
 }
@@ -47,10 +53,11 @@ MESSAGES = {
 class SlotError(Exception):
     """Slots that cannot be put in or removed, with a message to show the user."""
 
-    def __init__(self, message: str, *, clashes: Sequence[datetime] = ()) -> None:
+    def __init__(self, message: str, *, clashes: Sequence[datetime] = (), field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.clashes = list(clashes)
+        self.field = field  # the form field the message belongs next to, if one
 
 
 def at(day: date, clock: time) -> datetime:
@@ -82,6 +89,13 @@ class PatternPreview:
     def can_save(self) -> bool:
         return bool(self.slots) and not self.clashes
 
+    @property
+    def fingerprint(self) -> str:
+        """Names exactly these dates and skips, so saving can check it saves what was previewed."""
+        shown = [(t.starts_at.isoformat(), t.ends_at.isoformat()) for t in self.slots]
+        shown += [(d.day.isoformat(), d.reason) for d in self.skipped]
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+
 
 def pattern_days(*, weekday: int, first_day: date, last_day: date, every_weeks: int = 1) -> list[date]:
     """Every `weekday` (0 is Monday) from `first_day` to `last_day`, every `every_weeks` weeks."""
@@ -108,6 +122,24 @@ def preview_pattern(
     preview = PatternPreview()
     if not days:
         return preview
+    off = days_off(team=team, clinicians=clinicians, days=days)
+    today = timezone.localdate()
+    for day in days:
+        if not past_days_too and (day < today or (day == today and at(day, start) <= timezone.now())):
+            preview.skipped.append(SkippedDate(day, "in the past"))
+        elif day in off:
+            preview.skipped.append(SkippedDate(day, off[day]))
+        else:
+            preview.slots.append(SlotTimes(at(day, start), at(day, end)))
+    preview.clashes = clashes_with_diary(clinicians=clinicians, times=preview.slots)
+    return preview
+
+
+def days_off(*, team: Team, clinicians: Sequence[User], days: Sequence[date]) -> dict[date, str]:
+    """The days among these that take no slots, with why: the bank holidays of the team's nation
+    and the clinicians' absences."""
+    if not days:
+        return {}
     holidays = {}
     for year in {day.year for day in days}:
         holidays.update(bank_holidays(team.nation, year))
@@ -116,25 +148,17 @@ def preview_pattern(
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=min(days)))
         .select_related("clinician")
     )
-    today = timezone.localdate()
+    off = {}
     for day in days:
-        if not past_days_too and (day < today or (day == today and at(day, start) <= timezone.now())):
-            preview.skipped.append(SkippedDate(day, "in the past"))
-            continue
         if day in holidays:
-            preview.skipped.append(SkippedDate(day, f"bank holiday ({holidays[day]})"))
+            off[day] = f"bank holiday ({holidays[day]})"
             continue
         away = next(
             (a for a in absences if a.starts_on <= day and (a.ends_on is None or day <= a.ends_on)), None
         )
         if away is not None:
-            preview.skipped.append(
-                SkippedDate(day, f"{away.clinician} away ({away.get_kind_display().lower()})")
-            )
-            continue
-        preview.slots.append(SlotTimes(at(day, start), at(day, end)))
-    preview.clashes = clashes_with_diary(clinicians=clinicians, times=preview.slots)
-    return preview
+            off[day] = f"{away.clinician} away ({away.get_kind_display().lower()})"
+    return off
 
 
 def clashes_with_diary(*, clinicians: Sequence[User], times: Sequence[SlotTimes]) -> list[datetime]:
@@ -183,6 +207,11 @@ def _check(*, team: Team, clinicians: Sequence[User], venue: Venue, times: Seque
             raise SlotError(MESSAGES["too_long"])
         if each.starts_at <= now:
             raise SlotError(MESSAGES["in_the_past"])
+    local_days = sorted({timezone.localtime(each.starts_at).date() for each in times})
+    off = days_off(team=team, clinicians=clinicians, days=local_days)
+    if off:
+        dates = "; ".join(f"{uk_date(day)}, {reason}" for day, reason in sorted(off.items()))
+        raise SlotError(MESSAGES["day_off"].format(dates=dates), field="day")
 
 
 @polite_when_busy(SlotError)
@@ -251,9 +280,14 @@ def put_in_pattern(
     end: time,
     kind: str = SlotKind.FIRST_CORE,
     by: User,
+    previewed: str | None = None,
 ) -> tuple[list[Slot], PatternPreview]:
-    """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing."""
+    """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing.
+    `previewed`, the fingerprint of the preview the user saw: if the dates are no longer those,
+    nothing is saved (SlotError), so what goes in is what was shown."""
     preview = preview_pattern(team=team, clinicians=clinicians, days=days, start=start, end=end)
+    if previewed is not None and previewed != preview.fingerprint:
+        raise SlotError(MESSAGES["preview_changed"])
     if not preview.slots:
         raise SlotError(MESSAGES["nothing_to_put_in"])
     if preview.clashes:

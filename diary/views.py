@@ -81,7 +81,8 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         "book_url": reverse("diary:book", args=[team.pk, case.pk]) if can_book else "",
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "search-results":
-        return render(request, "diary/_search_results.html", context)
+        # The results alone; the full page shows its errors in base.html's summary (and by the fields).
+        return render(request, "diary/_search_results.html", {**context, "partial": True})
     return render(request, "diary/search.html", context)
 
 
@@ -222,7 +223,7 @@ def clinician_slots(request: HttpRequest, team_id: int, clinician_id: int) -> Ht
                     by=request.user,
                 )
             except slots.SlotError as problem:
-                form.add_error(None, problem.message)
+                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
             else:
                 messages.success(request, "The slot is in the diary.")
                 return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=clinician.pk)
@@ -239,7 +240,8 @@ def clinician_slots(request: HttpRequest, team_id: int, clinician_id: int) -> Ht
 @require_http_methods(["GET", "POST"])
 def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpResponse:
     """A weekly pattern of slots: "Preview" shows every date (and what is skipped or clashes)
-    without saving; "Put these slots in" saves them all or none."""
+    without saving; "Put these slots in" saves them all or none, and only if they are still the
+    dates previewed (the form may have been changed after the preview)."""
     team, clinician = access.get_slots_owner_for_user(request.user, team_id, clinician_id)
     form = PatternForm(request.POST or None, team=team, clinician=clinician)
     preview = None
@@ -266,6 +268,7 @@ def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRespon
                         end=data["ends"],
                         kind=data["kind"],
                         by=request.user,
+                        previewed=request.POST.get("previewed", ""),
                     )
                 except slots.SlotError as problem:
                     form.add_error(None, problem.message)

@@ -151,15 +151,17 @@ def _form_errors(form) -> list[tuple[str, str]]:
 
 
 @register.inclusion_tag("nhsuk/error_summary.html")
-def error_summary(*forms_or_formsets) -> dict:
+def error_summary(*forms_or_formsets, quiet: bool = False) -> dict:
     """The NHS.UK error summary for one or more forms: every error a link to the box to fix.
 
-    Non-field errors (a wrong password, a slot just taken) link to the form's first field."""
+    Non-field errors (a wrong password, a slot just taken) link to the form's first field. A
+    `quiet` summary does not take the focus when it appears: it is swapped in beside a form that
+    the user is still filling in (the search filters), and moving them would lose their typing."""
     errors = []
     for form in forms_or_formsets:
         if form is not None and form != "":
             errors.extend(_form_errors(form))
-    return {"errors": errors}
+    return {"errors": errors, "quiet": quiet}
 
 
 def _local(value):

@@ -40,3 +40,21 @@ document.addEventListener("htmx:load", (event) => {
     createAll(Component, undefined, root);
   }
 });
+
+// A filter form that searches as it changes (hx-trigger="change") must not search on a date that
+// is only partly typed: leaving the day box would search, fail on "Date must include a month and
+// year", and swap an error in while the month and year are still to come. A date searches once
+// all of its boxes are filled, or all are empty again.
+document.addEventListener("htmx:confirm", (event) => {
+  const trigger = event.detail.triggeringEvent;
+  const group = trigger?.type === "change" && trigger.target instanceof HTMLElement
+    ? trigger.target.closest(".nhsuk-date-input")
+    : null;
+  if (!group) {
+    return;
+  }
+  const parts = [...group.querySelectorAll("input")].map((input) => input.value.trim() !== "");
+  if (parts.some(Boolean) && !parts.every(Boolean)) {
+    event.preventDefault();
+  }
+});

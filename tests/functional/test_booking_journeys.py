@@ -169,3 +169,30 @@ def test_no_results_and_the_slot_editor_are_accessible(page, team, choice_clinic
     check(page)
     page.goto(f"/diary/teams/{team.pk}/clinicians/{choice_clinician.pk}/slots/pattern/")
     check(page)
+
+
+def test_a_date_typed_into_the_filters_keeps_every_box_and_searches_once_whole(
+    page, team, choice_clinician, diary
+):
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/diary/teams/{team.pk}/search/")
+    tick(page, "Joint work: two clinicians together")
+    expect(page.locator("#results li")).to_have_count(5)
+    later = timezone.localtime(diary["joint"][2].starts_at).date()
+
+    since = page.get_by_role("group", name="From")
+    since.get_by_label("Day", exact=True).focus()
+    for text in (str(later.day), str(later.month), str(later.year)):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")  # leaving each box is a change: only a whole date searches
+        page.wait_for_timeout(400)  # at a person's pace: any search sent has answered by now
+        expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+
+    assert [since.get_by_label(part, exact=True).input_value() for part in ("Day", "Month", "Year")] == [
+        str(later.day),
+        str(later.month),
+        str(later.year),
+    ]
+    expect(page.locator("#results li")).to_have_count(3)  # the joint slots from the third week on
+    expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+    check(page)

@@ -3,6 +3,7 @@ re-offers, and a clinician's slots."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -184,8 +185,55 @@ def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clin
     assert "bank holiday" in preview
     assert not Slot.objects.exists()
 
-    client.post(url, {**data, "action": "save"})
+    client.post(url, {**data, "action": "save", "previewed": previewed(preview)})
     assert Slot.objects.filter(team=team).count() == 11
+
+
+def previewed(page: str) -> str:
+    return re.search(r'name="previewed" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_a_pattern_changed_after_its_preview_is_previewed_again_not_saved(client, team, choice_clinician):
+    venue = VenueFactory(team=team)
+    client.force_login(choice_clinician)
+    url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
+    data = {
+        "weekday": "4",
+        "starts": "14:00",
+        "ends": "15:00",
+        "first_day_day": "1",
+        "first_day_month": "1",
+        "first_day_year": "2027",
+        "last_day_day": "31",
+        "last_day_month": "3",
+        "last_day_year": "2027",
+        "every_weeks": "1",
+        "venue": venue.pk,
+    }
+    preview = client.post(url, {**data, "action": "preview"}).content.decode()
+    assert "11 slots to put in; 2 dates skipped" in preview  # New Year's Day and Good Friday
+
+    # The "To" date changed after the preview: the 16 dates now meant were never shown.
+    again = client.post(
+        url,
+        {
+            **data,
+            "last_day_day": "30",
+            "last_day_month": "4",
+            "action": "save",
+            "previewed": previewed(preview),
+        },
+    )
+    assert not Slot.objects.exists()
+    page = again.content.decode()
+    assert "The dates have changed since the preview" in page
+    assert "16 slots to put in" in page
+
+    client.post(
+        url,
+        {**data, "last_day_day": "30", "last_day_month": "4", "action": "save", "previewed": previewed(page)},
+    )
+    assert Slot.objects.filter(team=team).count() == 16
 
 
 def test_a_clinician_cannot_remove_a_colleagues_slot_but_a_lead_can(

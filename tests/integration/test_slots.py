@@ -49,6 +49,42 @@ def test_a_pattern_skips_the_clinicians_absence(team, team_lead):
     assert "away" in preview.skipped[-1].reason
 
 
+def one_slot_on(day: date) -> list[slots.SlotTimes]:
+    return [slots.SlotTimes(slots.at(day, time(10)), slots.at(day, time(11)))]
+
+
+def test_one_slot_on_a_bank_holiday_is_refused_and_creates_nothing(team, team_lead):
+    clinician, venue = clinician_in(team), VenueFactory(team=team)
+    with pytest.raises(slots.SlotError, match="Mon 3 May 2027, bank holiday") as refused:
+        slots.put_in_slots(
+            team=team, clinicians=[clinician], venue=venue, times=one_slot_on(date(2027, 5, 3)), by=team_lead
+        )
+    assert refused.value.field == "day"
+    assert not Slot.objects.exists()
+
+
+def test_one_joint_slot_in_either_clinicians_absence_is_refused(team, team_lead):
+    clinician, colleague, venue = clinician_in(team), clinician_in(team), VenueFactory(team=team)
+    AbsenceFactory(team=team, clinician=colleague, starts_on=date(2027, 6, 1), ends_on=date(2027, 6, 30))
+    with pytest.raises(slots.SlotError, match=f"{colleague} away"):
+        slots.put_in_slots(
+            team=team,
+            clinicians=[clinician, colleague],
+            venue=venue,
+            times=one_slot_on(date(2027, 6, 7)),
+            by=team_lead,
+        )
+    assert not Slot.objects.exists()
+    made = slots.put_in_slots(
+        team=team,
+        clinicians=[clinician, colleague],
+        venue=venue,
+        times=one_slot_on(date(2027, 7, 5)),
+        by=team_lead,
+    )
+    assert len(made) == 1
+
+
 def test_an_overlapping_pattern_is_refused_with_the_dates_listed_and_creates_nothing(team, team_lead):
     clinician, venue = clinician_in(team), VenueFactory(team=team)
     slots.put_in_slots(
