@@ -10,10 +10,21 @@ Rules, one per line so they can be read and audited:
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Membership, Role, Team, User
+
+
+def _memberships(user: User) -> list[tuple[str, int | None, int | None]]:
+    """The user's memberships as (role, team id, organisation id), read once a request (cached on
+    the user object): a handful of rows, so a team page decides who may do what in Python rather
+    than in a query with a subquery for each question."""
+    if not hasattr(user, "_capa_memberships"):
+        user._capa_memberships = list(
+            Membership.objects.filter(user=user).values_list("role", "team_id", "organisation_id")
+        )
+    return user._capa_memberships
 
 
 def roles_of(user: User) -> set[str]:
@@ -21,7 +32,7 @@ def roles_of(user: User) -> set[str]:
     if not user.is_authenticated:
         return set()
     if not hasattr(user, "_capa_roles"):
-        user._capa_roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        user._capa_roles = {role for role, _team, _organisation in _memberships(user)}
     return user._capa_roles
 
 
@@ -35,19 +46,6 @@ def is_team_lead(user: User) -> bool:
 
 def is_clinician(user: User) -> bool:
     return Role.CLINICIAN in roles_of(user)
-
-
-def _standing_in_teams(user: User) -> dict[str, Exists]:
-    """Whether the user is one of a team's people, one of its leads, or an admin over it, as
-    annotations of a team query: a page learns who may do what with the team in one query."""
-    mine = Membership.objects.filter(user=user)
-    return {
-        "viewer_is_member": Exists(
-            mine.filter(team=OuterRef("pk"), role__in=[Role.CLINICIAN, Role.TEAM_LEAD])
-        ),
-        "viewer_is_lead": Exists(mine.filter(team=OuterRef("pk"), role=Role.TEAM_LEAD)),
-        "viewer_is_admin": Exists(mine.filter(role=Role.ADMIN, organisation_id=OuterRef("organisation_id"))),
-    }
 
 
 def visible_teams(user: User) -> QuerySet[Team]:
@@ -81,16 +79,22 @@ def get_team_for_user(user: User, team_id: int) -> Team:
     """The team, if the user may see it; otherwise 404, as if it did not exist."""
     if not user.is_authenticated:
         raise Http404("No such team.")
-    standing = _standing_in_teams(user)
     try:
-        team = (
-            Team.objects.select_related("organisation")
-            .annotate(**standing)
-            .filter(Q(viewer_is_member=True) | Q(viewer_is_admin=True))
-            .get(pk=team_id)
-        )
+        team = Team.objects.select_related("organisation").get(pk=team_id)
     except Team.DoesNotExist:
         raise Http404("No such team.") from None
+    # Whether the user is one of the team's people, one of its leads, or an admin over it: the
+    # page's later questions (`belongs_to_team`, `leads_team`, `administers`) read these.
+    mine = _memberships(user)
+    team.viewer_is_member = any(
+        t == team.pk and role in (Role.CLINICIAN, Role.TEAM_LEAD) for role, t, _organisation in mine
+    )
+    team.viewer_is_lead = any(t == team.pk and role == Role.TEAM_LEAD for role, t, _organisation in mine)
+    team.viewer_is_admin = any(
+        role == Role.ADMIN and organisation == team.organisation_id for role, _team, organisation in mine
+    )
+    if not (team.viewer_is_member or team.viewer_is_admin):
+        raise Http404("No such team.")
     team.viewer_id = user.pk
     return team
 

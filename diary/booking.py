@@ -9,16 +9,19 @@ email) are written to the outbox in the same transaction and sent by the worker 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from accounts.models import Team, User
+from accounts.models import Team, User, Venue
 from diary import outbox, search
-from diary.locking import polite_when_busy, set_lock_timeout
+from diary.locking import LOCK_TIMEOUT, polite_when_busy, set_lock_timeout
 from diary.models import (
     CANCELLED,
     LIVE_FIRST_CORE,
@@ -26,13 +29,15 @@ from diary.models import (
     AppointmentSlot,
     AppointmentStatus,
     ClinicianTime,
+    OutboxEmail,
+    OutboxStatus,
     Slot,
     SlotKind,
     SlotStatus,
 )
 from diary.slots import SlotError, preview_pattern, put_in
 from partnership import cases
-from partnership.models import Case, CaseState, StepKind
+from partnership.models import Case, CaseState, CaseStep, StepKind
 
 # A cancellation with less notice than this cannot be rebooked: the slot is lost, and re-offered.
 REBOOKING_NOTICE = timedelta(hours=24)
@@ -97,9 +102,7 @@ def _locked_slots(slot_ids: Sequence[int], *, team_id: int) -> list[Slot]:
 
 
 class _Taken(Exception):  # noqa: N818  (internal: becomes SlotTaken once the transaction has ended)
-    def __init__(self, slots: list[Slot]) -> None:
-        super().__init__()
-        self.slots = slots
+    pass
 
 
 def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
@@ -111,53 +114,235 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     the family already has a first Core appointment. A repeated submit of the same booking returns
     the appointment already made.
     """
+    wanted = sorted(set(slot_ids))
     try:
-        return _book_first_core(slot_ids=slot_ids, case=case, by=by)
-    except _Taken as taken:
-        # Alternatives are looked up after the rollback (when asked for), so a loser never holds
-        # the slot's lock while it searches: fifty clinicians racing for one slot queue for
+        return _book_first_core(slot_ids=wanted, case=case, by=by)
+    except _Taken:
+        # The slots and alternatives are looked up after the rollback, so a loser never holds the
+        # slot's lock while it searches: fifty clinicians racing for one slot queue for
         # milliseconds, not seconds.
-        raise SlotTaken(slot_ids=slot_ids, slots=taken.slots, team=case.team) from None
+        taken = list(Slot.objects.filter(pk__in=wanted, team_id=case.team_id).select_related("venue"))
+        raise SlotTaken(slot_ids=slot_ids, slots=taken, team=case.team) from None
 
 
 @polite_when_busy(DiaryBusy)
 @transaction.atomic(durable=True)
-def _book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appointment:
-    set_lock_timeout()
-    case = Case.objects.select_for_update().get(pk=case.pk)  # one booking at a time per family
+def _book_first_core(*, slot_ids: list[int], case: Case, by: User) -> Appointment:
+    # Two statements on the way to a booking: one reads and locks, the other writes (a booking is
+    # the diary's busiest write, and each statement costs more to send and plan than to run).
+    # The rules are the Python below; the SQL only fetches and stores.
+    locked = _lock_case_and_slots(slot_ids, case=case)
+    if locked.has_first_core or locked.case.state != CaseState.AWAITING_FIRST_CORE:
+        return _booked_already(slot_ids, case=case, locked=locked.case)
+    if any(not slot.is_vacant for slot in locked.slots):
+        raise _Taken
+    _check_bookable(locked.slots, slot_ids=slot_ids, clinician_ids=[c.pk for c in locked.clinicians])
+    now = timezone.now()
+    on = timezone.localdate(now)
+    try:
+        after = cases.next_state(locked.case, kind=StepKind.BOOK_FIRST_CORE, on=on)
+    except cases.CaseError as refused:
+        raise BookingError(refused.message) from None
+    first = locked.slots[0]
+    appointment = Appointment(
+        team_id=case.team_id,
+        case=case,
+        kind=SlotKind.FIRST_CORE,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        venue_id=first.venue_id,
+        status=AppointmentStatus.BOOKED,
+        booked_by=by,
+        booked_at=now,
+    )
+    emails = outbox.booking_confirmations(
+        appointment=appointment,
+        venue=locked.venue_name,
+        family_reference=locked.case.family_reference,
+        clinicians=locked.clinicians,
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _write_booking_sql(),
+                {
+                    "slot_ids": slot_ids,
+                    "booked": SlotStatus.BOOKED,
+                    "team_id": appointment.team_id,
+                    "case_id": case.pk,
+                    "kind": appointment.kind,
+                    "starts_at": appointment.starts_at,
+                    "ends_at": appointment.ends_at,
+                    "venue_id": appointment.venue_id,
+                    "status": appointment.status,
+                    "by": by.pk,
+                    "now": now,
+                    "step": StepKind.BOOK_FIRST_CORE,
+                    "before": locked.case.state,
+                    "after": after,
+                    "on": on,
+                    "to": [email.to for email in emails],
+                    "subjects": [email.subject for email in emails],
+                    "bodies": [email.body for email in emails],
+                    "pending": OutboxStatus.PENDING,
+                    "about": outbox.ABOUT_APPOINTMENT,
+                },
+            )
+            (appointment.pk,) = cursor.fetchone()
+    except IntegrityError:  # the partial unique constraints are the guarantee
+        raise _Taken from None
+    appointment._state.adding, appointment._state.db = False, connection.alias
+    if emails:
+        outbox.nudge_after_commit()
+    case.state = after  # the caller's object shows the new state, as take_step's do
+    return appointment
+
+
+@dataclass
+class _Locked:
+    case: Case  # a copy of the caller's, with the state and referral date read under the lock
+    has_first_core: bool  # a live first Core appointment, as the locking statement saw it
+    slots: list[Slot]  # the team's slots among those asked for, locked, in primary-key order
+    clinicians: list[User]  # their live clinicians, slot by slot
+    venue_name: str
+
+
+def _lock_case_and_slots(slot_ids: list[int], *, case: Case) -> _Locked:
+    """One statement: the lock timeout set, the case locked (so one booking at a time per family),
+    then the slots locked in primary-key order (so (X, Y) against (Y, X) can never deadlock; other
+    teams' slots are never touched, let alone locked), as booking's other writers lock them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _lock_sql(),
+            {
+                "case_id": case.pk,
+                "team_id": case.team_id,
+                "slot_ids": slot_ids,
+                "first_core": SlotKind.FIRST_CORE,
+                "live": list(LIVE_FIRST_CORE),
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:  # the case's row is gone (cases are never deleted, but never a server error)
+        raise BookingError(MESSAGES["not_bookable"])
+    state, referral_date, family_reference, has_first_core = rows[0][:4]
+    locked = copy.copy(case)
+    locked.state, locked.referral_date, locked.family_reference = state, referral_date, family_reference
+    slots, clinicians, venue_name = [], [], ""
+    for *_, pk, kind, starts_at, ends_at, status, venue_id, venue, people in rows:
+        if pk is None:  # the case's row alone: none of the slots is the team's
+            continue
+        slots.append(
+            Slot(
+                pk=pk,
+                team_id=case.team_id,
+                kind=kind,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status=status,
+                venue_id=venue_id,
+            )
+        )
+        clinicians += [
+            User(pk=user_id, email=email, first_name=first_name, last_name=last_name, username=username)
+            for user_id, email, first_name, last_name, username in people or []
+        ]
+        venue_name = venue_name or venue
+    return _Locked(locked, has_first_core, slots, clinicians, venue_name)
+
+
+@cache
+def _lock_sql() -> str:
+    # The case is the outer side of the join and the slots a lateral subquery locked in order, so
+    # the case is always locked first: as record_outcome and every other writer of the case do.
+    return f"""
+        SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';
+        WITH family AS MATERIALIZED (
+            SELECT state, referral_date, family_reference FROM {Case._meta.db_table}
+            WHERE id = %(case_id)s FOR UPDATE
+        )
+        SELECT family.state, family.referral_date, family.family_reference,
+            EXISTS (
+                SELECT 1 FROM {Appointment._meta.db_table}
+                WHERE case_id = %(case_id)s AND kind = %(first_core)s AND status = ANY(%(live)s)
+            ),
+            slot.*
+        FROM family LEFT JOIN LATERAL (
+            SELECT slot.id, slot.kind, slot.starts_at, slot.ends_at, slot.status, slot.venue_id,
+                venue.name,
+                (
+                    SELECT json_agg(
+                        json_build_array(person.id, person.email, person.first_name, person.last_name,
+                                         person.username)
+                        ORDER BY time.id
+                    )
+                    FROM {ClinicianTime._meta.db_table} time
+                    JOIN {User._meta.db_table} person ON person.id = time.clinician_id
+                    WHERE time.slot_id = slot.id AND time.is_live
+                )
+            FROM {Slot._meta.db_table} slot
+            JOIN {Venue._meta.db_table} venue ON venue.id = slot.venue_id
+            WHERE slot.id = ANY(%(slot_ids)s) AND slot.team_id = %(team_id)s
+            ORDER BY slot.id
+            FOR UPDATE OF slot
+        ) slot ON true
+    """  # noqa: S608  (names from the models; every value is a parameter)
+
+
+@cache
+def _write_booking_sql() -> str:
+    # The slots booked, the appointment and its links, the case's step, the confirmations: what
+    # the ORM would write in six statements, in one. The audit and change triggers fire as for
+    # any write (tests/integration/test_booking.py compares the rows with those of other writes).
+    return f"""
+        WITH slot AS (
+            UPDATE {Slot._meta.db_table} SET status = %(booked)s WHERE id = ANY(%(slot_ids)s)
+        ), appointment AS (
+            INSERT INTO {Appointment._meta.db_table}
+                (team_id, case_id, kind, starts_at, ends_at, venue_id, status, booked_by_id, booked_at,
+                 outcome_by_id, outcome_at, cancel_reason)
+            VALUES (%(team_id)s, %(case_id)s, %(kind)s, %(starts_at)s, %(ends_at)s, %(venue_id)s,
+                    %(status)s, %(by)s, %(now)s, NULL, NULL, '')
+            RETURNING id
+        ), link AS (
+            INSERT INTO {AppointmentSlot._meta.db_table} (appointment_id, slot_id, is_live)
+            SELECT appointment.id, slot_id, true FROM appointment, unnest(%(slot_ids)s::bigint[]) slot_id
+        ), family AS (
+            UPDATE {Case._meta.db_table} SET state = %(after)s WHERE id = %(case_id)s
+        ), step AS (
+            INSERT INTO {CaseStep._meta.db_table}
+                (case_id, kind, from_state, to_state, happened_on, detail, data, by_id, recorded_at)
+            SELECT %(case_id)s, %(step)s, %(before)s, %(after)s, %(on)s, '',
+                jsonb_build_object('appointment', appointment.id), %(by)s, %(now)s
+            FROM appointment
+        ), email AS (
+            INSERT INTO {OutboxEmail._meta.db_table}
+                ("to", subject, body, status, attempts, next_attempt_at, last_error, sent_at, created_at,
+                 about)
+            SELECT email.to, email.subject, email.body, %(pending)s, 0, %(now)s, '', NULL, %(now)s,
+                %(about)s || appointment.id
+            FROM appointment,
+                unnest(%(to)s::text[], %(subjects)s::text[], %(bodies)s::text[]) email("to", subject, body)
+        )
+        SELECT id FROM appointment
+    """  # noqa: S608  (names from the models; every value is a parameter)
+
+
+def _booked_already(slot_ids: list[int], *, case: Case, locked: Case) -> Appointment:
+    """The family has a live first Core appointment, or is not waiting for one: the same booking
+    again (a double submit) is returned; anything else is refused with the reason."""
     existing = (
         Appointment.objects.filter(case=case, kind=SlotKind.FIRST_CORE, status__in=LIVE_FIRST_CORE)
         .prefetch_related("slot_links")
         .first()
     )
     if existing is not None:
-        if sorted(link.slot_id for link in existing.slot_links.all()) == sorted(set(slot_ids)):
+        if sorted(link.slot_id for link in existing.slot_links.all()) == slot_ids:
             return existing  # a double submit: the same booking, not a second one
         raise BookingError(
             MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
         )
-    if case.state != CaseState.AWAITING_FIRST_CORE:
-        raise BookingError(cases.refusal(case, StepKind.BOOK_FIRST_CORE).message)
-    # A slot already booked is answered at once, without queueing for its lock behind the winner.
-    if Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).exclude(status=SlotStatus.VACANT).exists():
-        raise _Taken(list(Slot.objects.filter(pk__in=slot_ids, team_id=case.team_id).select_related("venue")))
-    slots = _locked_slots(slot_ids, team_id=case.team_id)
-    _check_bookable(slots, slot_ids=slot_ids)
-    if not all(slot.is_vacant for slot in slots):
-        raise _Taken(slots)
-    try:
-        appointment = fill_slots(case=case, slots=slots, kind=SlotKind.FIRST_CORE, by=by)
-    except IntegrityError:  # the partial unique constraints are the guarantee
-        raise _Taken(slots) from None
-    cases.take_step(
-        case=case,
-        kind=StepKind.BOOK_FIRST_CORE,
-        by=by,
-        facts=cases.Facts(data={"appointment": appointment.pk}),
-        locked=True,  # fetched FOR UPDATE at the start of this transaction
-    )
-    outbox.queue_booking_confirmation(appointment)
-    return appointment
+    raise BookingError(cases.refusal(locked, StepKind.BOOK_FIRST_CORE).message)
 
 
 def fill_slots(*, case: Case, slots: list[Slot], kind: str, by: User) -> Appointment:
@@ -180,7 +365,7 @@ def fill_slots(*, case: Case, slots: list[Slot], kind: str, by: User) -> Appoint
     return appointment
 
 
-def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int]) -> None:
+def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int], clinician_ids: list[int]) -> None:
     # Slots are never deleted (a removed one keeps its row), so a missing id was never this team's.
     if not slots or len(slots) != len(set(slot_ids)) or len(slots) > 2:
         raise BookingError(MESSAGES["not_bookable"])
@@ -194,12 +379,8 @@ def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int]) -> None:
         for s in slots
     ):
         raise BookingError(MESSAGES["not_bookable"])
-    if len(slots) == 2:
-        clinicians = list(
-            ClinicianTime.objects.filter(slot__in=slots, is_live=True).values_list("clinician_id", flat=True)
-        )
-        if len(clinicians) != 2 or len(set(clinicians)) != 2:
-            raise BookingError(MESSAGES["not_bookable"])
+    if len(slots) == 2 and (len(clinician_ids) != 2 or len(set(clinician_ids)) != 2):
+        raise BookingError(MESSAGES["not_bookable"])
 
 
 def _when(moment) -> str:

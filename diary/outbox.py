@@ -7,6 +7,8 @@ worker, and if Redis is down the beat's regular drain sends the email once it is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -16,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from capa.broker import enqueue_now
 from capa.templatetags.nhsuk import uk_datetime
 from diary.models import Appointment, ClinicianTime, OutboxEmail, OutboxStatus
@@ -33,12 +36,17 @@ def queue_email(*, to: str, subject: str, body: str, about: str = "") -> OutboxE
     email = OutboxEmail.objects.create(
         to=to, subject=subject, body=body, about=about, next_attempt_at=timezone.now()
     )
-    # One nudge per transaction: a callback already waiting for this commit is enough (Django's
-    # list of them is discarded on rollback, so nothing is left over to reset).
+    nudge_after_commit()
+    return email
+
+
+def nudge_after_commit() -> None:
+    """Nudge the worker once this transaction commits, once however many emails it queued (a
+    callback already waiting for this commit is enough; Django discards the list on rollback, so
+    nothing is left over to reset)."""
     waiting = transaction.get_connection().run_on_commit
     if not any(entry[1] is nudge_worker for entry in waiting):
         transaction.on_commit(nudge_worker)
-    return email
 
 
 def nudge_worker() -> None:
@@ -58,26 +66,54 @@ def _clinicians(appointment: Appointment):
     ]
 
 
-def queue_booking_confirmation(appointment: Appointment) -> None:
-    """Tell each clinician of a new first Core (or Choice) appointment (no child's name in an
-    email: the family reference and a link to the case are enough)."""
+ABOUT_APPOINTMENT = "appointment:"  # then the appointment's id
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+def booking_confirmations(
+    *, appointment: Appointment, venue: str, family_reference: str, clinicians: Sequence[User]
+) -> list[Email]:
+    """What tells each clinician of a new first Core (or Choice) appointment (no child's name in
+    an email: the family reference and a link to the case are enough). People without an email
+    address get nothing. The appointment need not be saved yet."""
     label = appointment.get_kind_display()  # "First Core Partnership", "Choice"
     what = label if label == "Choice" else label[0].lower() + label[1:]
     link = settings.CAPA_BASE_URL + reverse(
         "partnership:case-detail", kwargs={"team_id": appointment.team_id, "case_id": appointment.case_id}
     )
-    for clinician in _clinicians(appointment):
-        queue_email(
+    when = uk_datetime(appointment.starts_at)
+    return [
+        Email(
             to=clinician.email,
-            subject=f"New {what} appointment, {uk_datetime(appointment.starts_at)}",
+            subject=f"New {what} appointment, {when}",
             body=(
                 f"Dear {clinician.first_name or clinician},\n\n"
-                f"A family (reference {appointment.case.family_reference}) has been booked into your "
-                f"{what} slot on {uk_datetime(appointment.starts_at)} "
-                f"at {appointment.venue}.\n\n"
+                f"A family (reference {family_reference}) has been booked into your {what} slot on "
+                f"{when} at {venue}.\n\n"
                 f"See the case: {link}\n\ncapa"
             ),
-            about=f"appointment:{appointment.pk}",
+        )
+        for clinician in clinicians
+        if clinician.email
+    ]
+
+
+def queue_booking_confirmation(appointment: Appointment) -> None:
+    """Queue `booking_confirmations` for a saved appointment."""
+    for email in booking_confirmations(
+        appointment=appointment,
+        venue=str(appointment.venue),
+        family_reference=appointment.case.family_reference,
+        clinicians=_clinicians(appointment),
+    ):
+        queue_email(
+            to=email.to, subject=email.subject, body=email.body, about=f"{ABOUT_APPOINTMENT}{appointment.pk}"
         )
 
 
@@ -92,7 +128,7 @@ def queue_cancellation_notice(appointment: Appointment) -> None:
                 f"{uk_datetime(appointment.starts_at)} at {appointment.venue} was "
                 f"{appointment.get_status_display().lower()}.\n\ncapa"
             ),
-            about=f"appointment:{appointment.pk}",
+            about=f"{ABOUT_APPOINTMENT}{appointment.pk}",
         )
 
 

@@ -219,7 +219,9 @@ def take_step(
     return step
 
 
-def _apply(case: Case, *, kind: StepKind, by: User, on: date, facts: Facts) -> CaseStep:
+def next_state(case: Case, *, kind: StepKind, on: date) -> str:
+    """The state this step on this day moves the case to, or CaseError if it cannot take it now.
+    Changes nothing: `take_step` applies it, and the diary's booking writes it in its own way."""
     moves = TRANSITIONS[kind]
     if case.state not in moves:
         raise refusal(case, kind)
@@ -227,9 +229,14 @@ def _apply(case: Case, *, kind: StepKind, by: User, on: date, facts: Facts) -> C
         raise CaseError(MESSAGES["in_future"], field="on")
     if on < case.referral_date:
         raise CaseError(MESSAGES["before_referral"].format(referral=case.referral_date), field="on")
+    return moves[case.state]
+
+
+def _apply(case: Case, *, kind: StepKind, by: User, on: date, facts: Facts) -> CaseStep:
+    after = next_state(case, kind=kind, on=on)
     detail = facts.detail.strip()
     before = case.state
-    case.state = moves[before]
+    case.state = after
     changed = ["state"]
     if kind == K.ACCEPT:
         case.accepted_on = on

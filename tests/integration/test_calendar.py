@@ -485,12 +485,12 @@ def test_the_week_runs_the_same_queries_for_3_and_30_clinicians(client, team, te
     fill_week(team, venue, [clinician_in(team) for _ in range(3)], tuesday)
     with_3 = queries_for(client, url)
     fill_week(team, venue, [clinician_in(team) for _ in range(27)], tuesday + timedelta(days=1))
-    # session, user, the team with the user's standing in it, the clinicians, their diary time
-    # with slots, sessions, venues and appointments, the slots' live bookings with cases, the
-    # nav's memberships with roles, teams and profile, and the session's new expiry (savepoint,
-    # update, release): the same for 3 or 30.
+    # session, user, the team, the user's roles (their standing in it), the clinicians, their
+    # diary time with slots, sessions, venues and appointments, the slots' live bookings with
+    # cases, the nav's memberships with roles, teams and profile, and the session's new expiry
+    # (savepoint, update, release): the same for 3 or 30.
     assert queries_for(client, url) == with_3
-    assert with_3 == 10
+    assert with_3 == 11
 
 
 def test_an_admin_reads_the_week_and_another_team_cannot(client, team, admin, outsider):

@@ -41,11 +41,11 @@ def test_team_page_queries_do_not_grow_with_the_team(client, team, team_lead):
     add_clinicians(team, 3)
     with_3 = queries_for(client, url)
     add_clinicians(team, 27)
-    # session, user, the team, members with profiles, their skills, the user's memberships with
-    # roles, teams and profile (nav), venues, and the session's new expiry (savepoint, update,
-    # release): the same for 3 or 30.
+    # session, user, the team, the user's roles (who may do what), members with profiles, their
+    # skills, the user's memberships with teams and profile (nav), venues, and the session's new
+    # expiry (savepoint, update, release): the same for 3 or 30.
     assert queries_for(client, url) == with_3
-    assert with_3 == 10
+    assert with_3 == 11
 
 
 def test_team_list_queries_do_not_grow_with_the_trust(client, admin, organisation):
