@@ -232,6 +232,8 @@ class OutcomeForm(NHSFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("outcome", "").startswith("cancelled") and not cleaned.get("reason", "").strip():
+        cancelled = cleaned.get("outcome", "").startswith("cancelled")
+        refused = "reason" in self.errors  # too long, said already: not also "enter the reason"
+        if cancelled and not refused and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Enter the reason for the cancellation")
         return cleaned

@@ -20,7 +20,7 @@ from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
 from diary.models import Appointment, Slot
 from partnership import cases
-from partnership.models import Case
+from partnership.models import Case, CaseState
 
 SEARCH_LIMIT = 20
 ALTERNATIVES = 5
@@ -69,7 +69,13 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         results = search.search(_filters(form, team), limit=SEARCH_LIMIT)
     elif not form.is_bound:
         results = search.search(search.Filters(team=team), limit=SEARCH_LIMIT)
-    can_book = case is not None and access.belongs_to_team(request.user, team)
+    # Book buttons only where a booking can be made: the team's own people, a family waiting for
+    # its first Core appointment (anything else would be refused after the confirm).
+    can_book = (
+        case is not None
+        and case.state == CaseState.AWAITING_FIRST_CORE
+        and access.belongs_to_team(request.user, team)
+    )
     context = {
         "team": team,
         "case": case,
@@ -77,6 +83,7 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         "results": results,
         "filters": _filter_query(request.GET),
         "can_book": can_book,
+        "case_state": cases.in_a_sentence(case.get_state_display()) if case else "",
         # Reversed once for the page, not once a result.
         "book_url": reverse("diary:book", args=[team.pk, case.pk]) if can_book else "",
     }
@@ -143,8 +150,11 @@ def _alternatives(team: Team, filters: str, taken: booking.SlotTaken) -> list[se
 @require_POST
 def outcome(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResponse:
     team = access.get_team_for_booking(request.user, team_id)
-    appointment = get_object_or_404(Appointment, pk=appointment_id, team=team)
-    form = OutcomeForm(request.POST)
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("case", "venue"), pk=appointment_id, team=team
+    )
+    form = OutcomeForm(request.POST, auto_id="outcome-%s")
+    status = 400
     if form.is_valid():
         try:
             booking.record_outcome(
@@ -154,15 +164,31 @@ def outcome(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResp
                 by=request.user,
             )
         except booking.BookingError as problem:
-            messages.info(request, problem.message)
+            form.add_error(None, problem.message)
+            status = 409 if isinstance(problem, booking.DiaryBusy) else 400
         else:
             appointment.refresh_from_db()
             messages.success(
                 request, f"The appointment is recorded as {appointment.get_status_display().lower()}."
             )
-    else:
-        messages.info(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(reverse("partnership:case-detail", args=[team.pk, appointment.case_id]) + "#first-core")
+            return redirect(
+                reverse("partnership:case-detail", args=[team.pk, appointment.case_id]) + "#first-core"
+            )
+    # The form again on a page of its own, the errors next to their fields and the choice kept: on
+    # the case page they would be far down, out of sight.
+    return render(
+        request,
+        "diary/outcome.html",
+        {
+            "team": team,
+            "case": appointment.case,
+            "appointment": appointment,
+            "form": form,
+            "action": reverse("diary:outcome", args=[team.pk, appointment.pk]),
+            "section": "first-core",
+        },
+        status=status,
+    )
 
 
 @login_required

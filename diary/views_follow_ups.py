@@ -111,7 +111,14 @@ def follow_up_outcome(request: HttpRequest, team_id: int, appointment_id: int) -
             return redirect(_case_url(team.pk, appointment.case_id))
     return render(
         request,
-        "diary/follow_up_outcome.html",
-        {"team": team, "case": appointment.case, "appointment": appointment, "form": form},
+        "diary/outcome.html",
+        {
+            "team": team,
+            "case": appointment.case,
+            "appointment": appointment,
+            "form": form,
+            "action": reverse("diary:follow-up-outcome", args=[team.pk, appointment.pk]),
+            "section": "follow-ups",
+        },
         status=status,
     )

@@ -121,12 +121,34 @@ def test_a_cancellation_needs_a_reason(client, team, choice_clinician):
         slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician
     )
     client.force_login(choice_clinician)
-    client.post(
+    response = client.post(
         reverse("diary:outcome", args=[team.pk, appointment.pk]),
         {"outcome": AppointmentStatus.CANCELLED_BY_FAMILY},
     )
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+    # The form again, the error next to the reason box and the choice kept.
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'id="outcome-reason-error"[^>]*>.*Enter the reason for the cancellation', page, re.S)
+    assert re.search(r'value="cancelled_by_family"[^>]*checked', page)
+
+
+def test_a_too_long_reason_says_so_once_and_keeps_the_text(client, team, choice_clinician):
+    appointment = booking.book_first_core(
+        slot_ids=[SlotFactory(team=team).pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    client.force_login(choice_clinician)
+    reason = "Family moved away. " * 30
+    response = client.post(
+        reverse("diary:outcome", args=[team.pk, appointment.pk]),
+        {"outcome": AppointmentStatus.CANCELLED_BY_FAMILY, "reason": reason},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "at most 500 characters" in page
+    assert "Enter the reason for the cancellation" not in page
+    assert reason.strip() in page
 
 
 def test_a_clinician_puts_in_a_slot_and_sees_it_against_the_target(client, team, choice_clinician):
@@ -270,3 +292,19 @@ def test_opening_a_childs_case_or_letter_is_logged(client, team, choice_clinicia
         (choice_clinician.pk, "appointment letter"),
         (choice_clinician.pk, "case"),
     ]
+
+
+def test_the_search_offers_no_book_button_for_a_family_not_waiting_for_first_core(
+    client, team, choice_clinician
+):
+    SlotFactory(team=team)
+    waiting = CaseFactory(team=team)
+    booked = CaseFactory(team=team)
+    booking.book_first_core(slot_ids=[SlotFactory(team=team).pk], case=booked, by=choice_clinician)
+    client.force_login(choice_clinician)
+    search = reverse("diary:search", args=[team.pk])
+
+    assert ">Book " in client.get(f"{search}?case={waiting.pk}").content.decode()
+    page = client.get(f"{search}?case={booked.pk}").content.decode()
+    assert ">Book " not in page
+    assert "is not waiting for a first Core appointment: the case is first Core booked" in page
