@@ -118,7 +118,7 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
         appointment = booking.book_first_core(slot_ids=slot_ids, case=case, by=request.user)
     except booking.SlotTaken as taken:
         context["taken"] = True
-        context["alternatives"] = _alternatives(team, filters, taken)
+        context["alternatives"], context["other_alternatives"] = _alternatives(team, filters, taken)
         return render(request, "diary/book.html", context, status=409)
     except booking.BookingError as problem:
         context["problem"] = problem.message
@@ -131,9 +131,12 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
     )
 
 
-def _alternatives(team: Team, filters: str, taken: booking.SlotTaken) -> list[search.Result]:
-    """The next free results for the same filters (the user's choices kept), topped up with the
-    next similar slots, so there are always some to offer."""
+def _alternatives(
+    team: Team, filters: str, taken: booking.SlotTaken
+) -> tuple[list[search.Result], list[search.Result]]:
+    """The next free results for the same filters (the user's choices kept), and, if fewer than
+    ALTERNATIVES match, the next similar slots outside them, shown apart so that nobody books a
+    day, time or venue the family did not choose without seeing it is one."""
     form = SearchForm(QueryDict(filters), team=team)
     found = (
         search.search(_filters(form, team, exclude=taken.slot_ids), limit=ALTERNATIVES)
@@ -141,9 +144,10 @@ def _alternatives(team: Team, filters: str, taken: booking.SlotTaken) -> list[se
         else []
     )
     if len(found) >= ALTERNATIVES:
-        return found
+        return found, []
     shown = {r.slot_ids for r in found}
-    return (found + [r for r in taken.alternatives if r.slot_ids not in shown])[:ALTERNATIVES]
+    others = [r for r in taken.alternatives if r.slot_ids not in shown][: ALTERNATIVES - len(found)]
+    return found, sorted(others, key=lambda r: r.starts_at)
 
 
 @login_required

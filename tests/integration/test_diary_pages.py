@@ -308,3 +308,24 @@ def test_the_search_offers_no_book_button_for_a_family_not_waiting_for_first_cor
     page = client.get(f"{search}?case={booked.pk}").content.decode()
     assert ">Book " not in page
     assert "is not waiting for a first Core appointment: the case is first Core booked" in page
+
+
+def test_alternatives_outside_the_filters_chosen_are_shown_apart_after_those_within(
+    client, team, choice_clinician
+):
+    chosen, elsewhere = VenueFactory(team=team), VenueFactory(team=team)
+    slot = SlotFactory(team=team, venue=chosen)
+    within = SlotFactory(team=team, venue=chosen)
+    outside = SlotFactory.create_batch(3, team=team, venue=elsewhere)
+    booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    client.force_login(choice_clinician)
+
+    response = client.post(
+        reverse("diary:book", args=[team.pk, CaseFactory(team=team).pk]),
+        {"slots": slot.pk, "filters": f"venues={chosen.pk}"},
+    )
+    text = response.content.decode()
+    assert response.status_code == 409
+    heading = text.index("More free slots, outside the filters you chose")
+    assert text.index(f'value="{within.pk}"') < heading
+    assert all(text.index(f'value="{other.pk}"') > heading for other in outside[:2])
