@@ -49,6 +49,7 @@ MESSAGES = {
     ),
     "not_bookable": "These slots cannot be booked together: choose one result from the search.",
     "started": "That slot has already started: choose a later one.",
+    "no_longer_free": "That slot is no longer free: it has been booked or taken out of the diary.",
     "started_not_cancelled": "The appointment has started: record whether the family attended or not.",
     "outcome_done": "This appointment already has an outcome: {outcome}.",
     "too_early": "An appointment can be marked attended or not attended once it has started.",
@@ -363,6 +364,20 @@ def fill_slots(*, case: Case, slots: list[Slot], kind: str, by: User) -> Appoint
     AppointmentSlot.objects.bulk_create(AppointmentSlot(appointment=appointment, slot=s) for s in slots)
     Slot.objects.filter(pk__in=[s.pk for s in slots]).update(status=SlotStatus.BOOKED)
     return appointment
+
+
+def why_not_bookable(*, case: Case, slots: Sequence[Slot], clinician_ids: list[int]) -> str | None:
+    """Why these slots cannot be booked for this family now, for the confirm page (None if they
+    can). Only a courtesy before the confirm: the booking checks again under its locks."""
+    if case.state != CaseState.AWAITING_FIRST_CORE:
+        return cases.refusal(case, StepKind.BOOK_FIRST_CORE).message
+    if any(not slot.is_vacant for slot in slots):
+        return MESSAGES["no_longer_free"]
+    try:
+        _check_bookable(list(slots), slot_ids=[slot.pk for slot in slots], clinician_ids=clinician_ids)
+    except BookingError as refused:
+        return refused.message
+    return None
 
 
 def _check_bookable(slots: list[Slot], *, slot_ids: Sequence[int], clinician_ids: list[int]) -> None:

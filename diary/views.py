@@ -112,7 +112,10 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
     filters = source.get("filters", "") if request.method == "POST" else _filter_query(request.GET)
     context = {"team": team, "case": case, "filters": filters, "slot_ids": ",".join(map(str, slot_ids))}
     if request.method == "GET":
-        context["result"] = queries.result_for(team=team, slot_ids=slot_ids)
+        result = context["result"] = queries.result_for(team=team, slot_ids=slot_ids)
+        context["cannot_book"] = booking.why_not_bookable(
+            case=case, slots=result.slots, clinician_ids=[c.pk for c in result.clinicians]
+        )
         return render(request, "diary/book.html", context)
     try:
         appointment = booking.book_first_core(slot_ids=slot_ids, case=case, by=request.user)

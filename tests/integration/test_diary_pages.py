@@ -329,3 +329,26 @@ def test_alternatives_outside_the_filters_chosen_are_shown_apart_after_those_wit
     heading = text.index("More free slots, outside the filters you chose")
     assert text.index(f'value="{within.pk}"') < heading
     assert all(text.index(f'value="{other.pk}"') > heading for other in outside[:2])
+
+
+def test_the_confirm_page_says_why_a_slot_cannot_be_booked_instead_of_offering_to_confirm(
+    client, team, choice_clinician
+):
+    case = CaseFactory(team=team)
+    free, taken, started = SlotFactory(team=team), SlotFactory(team=team), SlotFactory(team=team)
+    booking.book_first_core(slot_ids=[taken.pk], case=CaseFactory(team=team), by=choice_clinician)
+    Slot.objects.filter(pk=started.pk).update(
+        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now()
+    )
+    client.force_login(choice_clinician)
+    book = reverse("diary:book", args=[team.pk, case.pk])
+
+    def page(slot):
+        return client.get(book, {"slots": slot.pk}).content.decode()
+
+    assert "Confirm the booking" in page(free)
+    assert "This cannot be booked" not in page(free)
+    for slot, why in ((taken, "no longer free"), (started, "already started")):
+        text = page(slot)
+        assert "Confirm the booking" not in text
+        assert why in text
