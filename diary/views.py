@@ -129,9 +129,9 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
         busy = isinstance(problem, booking.DiaryBusy)
         return render(request, "diary/book.html", context, status=409 if busy else 400)
     messages.success(request, "The first Core Partnership appointment is booked.")
-    return redirect(
-        reverse("partnership:case-detail", args=[team.pk, case.pk]) + f"#appointment-{appointment.pk}"
-    )
+    # No #fragment: scrolling to one would take the focus from the success banner, which takes it so
+    # that the confirmation is read out first (the appointment is the first card below).
+    return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]))
 
 
 def _alternatives(

@@ -126,6 +126,7 @@ def test_a_choice_clinician_books_a_joint_slot_and_takes_an_alternative_when_bea
 
     press(page, alternatives.first)
     expect(page.get_by_role("alert")).to_contain_text("The first Core Partnership appointment is booked.")
+    expect(page.get_by_role("alert")).to_be_focused()  # read out first, and where the keyboard goes on
     check(page)
     appointment = Appointment.objects.get(case__family_reference="NS4711")
     assert appointment.slots.get() == diary["joint"][1]
