@@ -19,7 +19,9 @@ from accounts.models import Membership, Role, Team, User
 def _memberships(user: User) -> list[tuple[str, int | None, int | None]]:
     """The user's memberships as (role, team id, organisation id), read once a request (cached on
     the user object): a handful of rows, so a team page decides who may do what in Python rather
-    than in a query with a subquery for each question."""
+    than in a query with a subquery for each question. Django gives each request a user object
+    of its own; code that keeps one across a change of memberships (a shell, a test) must delete
+    `_capa_memberships` and `_capa_roles` from it."""
     if not hasattr(user, "_capa_memberships"):
         user._capa_memberships = list(
             Membership.objects.filter(user=user).values_list("role", "team_id", "organisation_id")

@@ -117,24 +117,30 @@ def book_first_core(*, slot_ids: Sequence[int], case: Case, by: User) -> Appoint
     """
     wanted = sorted(set(slot_ids))
     try:
-        return _book_first_core(slot_ids=wanted, case=case, by=by)
+        appointment, new_state = _book_first_core(slot_ids=wanted, case=case, by=by)
     except _Taken:
         # The slots and alternatives are looked up after the rollback, so a loser never holds the
         # slot's lock while it searches: fifty clinicians racing for one slot queue for
         # milliseconds, not seconds.
         taken = list(Slot.objects.filter(pk__in=wanted, team_id=case.team_id).select_related("venue"))
         raise SlotTaken(slot_ids=slot_ids, slots=taken, team=case.team) from None
+    if new_state is not None:
+        case.state = new_state  # once committed, the caller's object shows it, as take_step's do
+    return appointment
 
 
 @polite_when_busy(DiaryBusy)
 @transaction.atomic(durable=True)
-def _book_first_core(*, slot_ids: list[int], case: Case, by: User) -> Appointment:
+def _book_first_core(*, slot_ids: list[int], case: Case, by: User) -> tuple[Appointment, str | None]:
+    """The appointment, and the case's new state (None if the booking was made before)."""
     # Two statements on the way to a booking: one reads and locks, the other writes (a booking is
     # the diary's busiest write, and each statement costs more to send and plan than to run).
     # The rules are the Python below; the SQL only fetches and stores.
     locked = _lock_case_and_slots(slot_ids, case=case)
     if locked.has_first_core or locked.case.state != CaseState.AWAITING_FIRST_CORE:
-        return _booked_already(slot_ids, case=case, locked=locked.case)
+        existing = _booked_already(slot_ids, case=case, locked=locked.case)
+        if existing is not None:
+            return existing, None
     if any(not slot.is_vacant for slot in locked.slots):
         raise _Taken
     _check_bookable(locked.slots, slot_ids=slot_ids, clinician_ids=[c.pk for c in locked.clinicians])
@@ -195,14 +201,16 @@ def _book_first_core(*, slot_ids: list[int], case: Case, by: User) -> Appointmen
     appointment._state.adding, appointment._state.db = False, connection.alias
     if emails:
         outbox.nudge_after_commit()
-    case.state = after  # the caller's object shows the new state, as take_step's do
-    return appointment
+    return appointment, after
 
 
 @dataclass
 class _Locked:
     case: Case  # a copy of the caller's, with the state and referral date read under the lock
-    has_first_core: bool  # a live first Core appointment, as the locking statement saw it
+    # A live first Core appointment, as the statement's snapshot saw it: taken before any wait
+    # for the case's lock, so it may be out of date, unlike the case and slot rows (read again
+    # once locked). `_booked_already` asks again before refusing.
+    has_first_core: bool
     slots: list[Slot]  # the team's slots among those asked for, locked, in primary-key order
     clinicians: list[User]  # their live clinicians, slot by slot
     venue_name: str
@@ -211,7 +219,11 @@ class _Locked:
 def _lock_case_and_slots(slot_ids: list[int], *, case: Case) -> _Locked:
     """One statement: the lock timeout set, the case locked (so one booking at a time per family),
     then the slots locked in primary-key order (so (X, Y) against (Y, X) can never deadlock; other
-    teams' slots are never touched, let alone locked), as booking's other writers lock them."""
+    teams' slots are never touched, let alone locked), as booking's other writers lock them.
+
+    The case and slot rows are the latest, read again once locked. The slots' clinicians and venue
+    come from the statement's snapshot; no writer changes those without changing the slot's status
+    too (a removed slot is no longer vacant), which the fresh row shows."""
     with connection.cursor() as cursor:
         cursor.execute(
             _lock_sql(),
@@ -294,7 +306,8 @@ def _lock_sql() -> str:
 def _write_booking_sql() -> str:
     # The slots booked, the appointment and its links, the case's step, the confirmations: what
     # the ORM would write in six statements, in one. The audit and change triggers fire as for
-    # any write (tests/integration/test_booking.py compares the rows with those of other writes).
+    # any write (tests/integration/test_bench_floor.py compares its rows with the floor's, and
+    # tests/integration/test_booking.py what they say).
     return f"""
         WITH slot AS (
             UPDATE {Slot._meta.db_table} SET status = %(booked)s WHERE id = ANY(%(slot_ids)s)
@@ -329,9 +342,11 @@ def _write_booking_sql() -> str:
     """  # noqa: S608  (names from the models; every value is a parameter)
 
 
-def _booked_already(slot_ids: list[int], *, case: Case, locked: Case) -> Appointment:
+def _booked_already(slot_ids: list[int], *, case: Case, locked: Case) -> Appointment | None:
     """The family has a live first Core appointment, or is not waiting for one: the same booking
-    again (a double submit) is returned; anything else is refused with the reason."""
+    again (a double submit) is returned; anything else is refused with the reason. None if, asked
+    again under the case's lock, the family is waiting with nothing booked after all (the locking
+    statement's snapshot was taken before a cancellation it waited for committed)."""
     existing = (
         Appointment.objects.filter(case=case, kind=SlotKind.FIRST_CORE, status__in=LIVE_FIRST_CORE)
         .prefetch_related("slot_links")
@@ -343,6 +358,8 @@ def _booked_already(slot_ids: list[int], *, case: Case, locked: Case) -> Appoint
         raise BookingError(
             MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
         )
+    if locked.state == CaseState.AWAITING_FIRST_CORE:
+        return None
     raise BookingError(cases.refusal(locked, StepKind.BOOK_FIRST_CORE).message)
 
 

@@ -118,7 +118,7 @@ def book(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
         )
         return render(request, "diary/book.html", context)
     try:
-        appointment = booking.book_first_core(slot_ids=slot_ids, case=case, by=request.user)
+        booking.book_first_core(slot_ids=slot_ids, case=case, by=request.user)
     except booking.SlotTaken as taken:
         context["taken"] = True
         context["alternatives"], context["other_alternatives"] = _alternatives(team, filters, taken)

@@ -191,3 +191,82 @@ def test_a_booking_that_waits_too_long_for_a_busy_slot_is_told_so_and_changes_no
         release.set()
         holder.join(timeout=30)
     assert not Appointment.objects.exists()
+
+
+def test_a_rebooking_that_waits_for_the_familys_cancellation_books_once_it_commits(
+    team, choice_clinician, monkeypatch
+):
+    """The booking's locking statement reads its snapshot before it waits for the case's lock; the
+    cancellation it waits for commits meanwhile. It must book, not refuse on what it saw before."""
+    from django.db import connection as this_connection
+
+    from diary import outbox
+    from diary.models import AppointmentStatus
+    from partnership.models import Case, CaseState
+
+    case = CaseFactory(team=team)
+    first = booking.book_first_core(slot_ids=[SlotFactory(team=team).pk], case=case, by=choice_clinician)
+    later = SlotFactory(team=team)
+    cancelling, release = threading.Event(), threading.Event()
+    send_notice = outbox.queue_cancellation_notice
+
+    def notice_then_hold(appointment):  # inside record_outcome's transaction: case and slot locked
+        send_notice(appointment)
+        if threading.current_thread().name == "cancel":
+            cancelling.set()
+            release.wait(timeout=30)
+
+    monkeypatch.setattr(outbox, "queue_cancellation_notice", notice_then_hold)
+    results: dict[str, object] = {}
+
+    def run(name, action):
+        try:
+            results[name] = action()
+        except Exception as error:  # noqa: BLE001 - reported by the assertions below
+            results[name] = error
+        finally:
+            connection.close()
+
+    cancel = threading.Thread(
+        name="cancel",
+        target=run,
+        args=(
+            "cancel",
+            lambda: booking.record_outcome(
+                appointment=first,
+                outcome=AppointmentStatus.CANCELLED_BY_FAMILY,
+                reason="Ill",
+                by=choice_clinician,
+            ),
+        ),
+    )
+    rebook = threading.Thread(
+        target=run,
+        args=(
+            "rebook",
+            lambda: booking.book_first_core(
+                slot_ids=[later.pk], case=Case.objects.get(pk=case.pk), by=choice_clinician
+            ),
+        ),
+    )
+    cancel.start()
+    assert cancelling.wait(timeout=10)
+    rebook.start()
+    try:
+        with this_connection.cursor() as cursor:  # the rebooking is waiting for the case's lock
+            for _ in range(500):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.01)
+            else:
+                pytest.fail("the rebooking never waited for the cancellation's lock")
+    finally:
+        release.set()
+        cancel.join(timeout=30)
+        rebook.join(timeout=30)
+
+    assert isinstance(results["cancel"], Appointment), results["cancel"]
+    assert isinstance(results["rebook"], Appointment), results["rebook"]
+    assert list(results["rebook"].slots.values_list("pk", flat=True)) == [later.pk]
+    assert Case.objects.get(pk=case.pk).state == CaseState.FIRST_CORE_BOOKED

@@ -308,3 +308,48 @@ def test_a_booking_nudges_the_worker_once_after_commit_whatever_it_queued(
         )
     assert OutboxEmail.objects.filter(about=f"appointment:{appointment.pk}").count() == 2
     assert nudges == [1]
+
+
+def test_a_joint_booking_writes_the_step_and_tells_each_clinician(team, choice_clinician):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from capa.templatetags.nhsuk import uk_datetime
+    from partnership.models import CaseStep, StepKind
+
+    owen, ben = clinician_in(team), clinician_in(team)
+    venue = VenueFactory(team=team, name="Riverside Clinic")
+    slot = SlotFactory(team=team, venue=venue, clinicians=[owen, ben])
+    case = CaseFactory(team=team)
+
+    appointment = booking.book_first_core(slot_ids=[slot.pk], case=case, by=choice_clinician)
+
+    assert case.state == CaseState.FIRST_CORE_BOOKED  # the caller's object, as saved
+    appointment.refresh_from_db()
+    assert (appointment.booked_by, appointment.venue, appointment.status) == (
+        choice_clinician,
+        venue,
+        AppointmentStatus.BOOKED,
+    )
+    step = CaseStep.objects.get(case=case)
+    assert (step.kind, step.from_state, step.to_state, step.by, step.data) == (
+        StepKind.BOOK_FIRST_CORE,
+        CaseState.AWAITING_FIRST_CORE,
+        CaseState.FIRST_CORE_BOOKED,
+        choice_clinician,
+        {"appointment": appointment.pk},
+    )
+    emails = {e.to: e for e in OutboxEmail.objects.filter(about=f"appointment:{appointment.pk}")}
+    assert set(emails) == {owen.email, ben.email}
+    when = uk_datetime(slot.starts_at)
+    link = settings.CAPA_BASE_URL + reverse("partnership:case-detail", args=[team.pk, case.pk])
+    for clinician in (owen, ben):
+        email = emails[clinician.email]
+        assert email.subject == f"New first Core Partnership appointment, {when}"
+        assert email.body == (
+            f"Dear {clinician.first_name},\n\n"
+            f"A family (reference {case.family_reference}) has been booked into your first Core "
+            f"Partnership slot on {when} at Riverside Clinic.\n\n"
+            f"See the case: {link}\n\ncapa"
+        )
+        assert email.status == OutboxStatus.PENDING
