@@ -181,8 +181,16 @@ def outcome(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResp
             return redirect(
                 reverse("partnership:case-detail", args=[team.pk, appointment.case_id]) + "#first-core"
             )
-    # The form again on a page of its own, the errors next to their fields and the choice kept: on
-    # the case page they would be far down, out of sight.
+    return outcome_page(
+        request, team, appointment, form, url_name="diary:outcome", section="first-core", status=status
+    )
+
+
+def outcome_page(
+    request, team: Team, appointment: Appointment, form, *, url_name: str, section: str, status: int
+):
+    """The outcome form again on a page of its own, the errors next to their fields and the choice
+    kept: on the case page they would be far down, out of sight."""
     return render(
         request,
         "diary/outcome.html",
@@ -191,8 +199,8 @@ def outcome(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResp
             "case": appointment.case,
             "appointment": appointment,
             "form": form,
-            "action": reverse("diary:outcome", args=[team.pk, appointment.pk]),
-            "section": "first-core",
+            "action": reverse(url_name, args=[team.pk, appointment.pk]),
+            "section": section,
         },
         status=status,
     )

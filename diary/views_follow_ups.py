@@ -21,6 +21,7 @@ from diary.booking import BookingError, DiaryBusy
 from diary.forms import OutcomeForm
 from diary.forms_follow_ups import FollowUpForm
 from diary.models import Appointment, AppointmentKind
+from diary.views import outcome_page
 from partnership.models import Case, CaseState
 
 
@@ -109,16 +110,12 @@ def follow_up_outcome(request: HttpRequest, team_id: int, appointment_id: int) -
                 request, f"The appointment is recorded as {appointment.get_status_display().lower()}."
             )
             return redirect(_case_url(team.pk, appointment.case_id))
-    return render(
+    return outcome_page(
         request,
-        "diary/outcome.html",
-        {
-            "team": team,
-            "case": appointment.case,
-            "appointment": appointment,
-            "form": form,
-            "action": reverse("diary:follow-up-outcome", args=[team.pk, appointment.pk]),
-            "section": "follow-ups",
-        },
+        team,
+        appointment,
+        form,
+        url_name="diary:follow-up-outcome",
+        section="follow-ups",
         status=status,
     )
