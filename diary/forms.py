@@ -172,8 +172,16 @@ class PatternForm(SlotForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the day of the week"},
     )
-    first_day = UKDateField(label="From", error_messages={"required": "Enter the first date of the pattern"})
-    last_day = UKDateField(label="To", error_messages={"required": "Enter the last date of the pattern"})
+    first_day = UKDateField(
+        label="From",
+        help_text="For example, 5 4 2027",
+        error_messages={"required": "Enter the first date of the pattern"},
+    )
+    last_day = UKDateField(
+        label="To",
+        help_text="For example, 29 6 2027",
+        error_messages={"required": "Enter the last date of the pattern"},
+    )
     every_weeks = forms.TypedChoiceField(
         label="How often",
         choices=[(1, "Every week"), (2, "Every other week")],

@@ -352,3 +352,31 @@ def test_the_confirm_page_says_why_a_slot_cannot_be_booked_instead_of_offering_t
         text = page(slot)
         assert "Confirm the booking" not in text
         assert why in text
+
+
+def test_a_pattern_preview_that_clashes_says_none_can_go_in_and_offers_no_save(
+    client, team, choice_clinician
+):
+    venue = VenueFactory(team=team)
+    client.force_login(choice_clinician)
+    url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
+    data = {
+        "weekday": "1",
+        "starts": "10:00",
+        "ends": "11:00",
+        "first_day_day": "6",
+        "first_day_month": "4",
+        "first_day_year": "2027",
+        "last_day_day": "20",
+        "last_day_month": "4",
+        "last_day_year": "2027",
+        "every_weeks": "1",
+        "venue": venue.pk,
+    }
+    page = client.post(url, {**data, "action": "preview"}).content.decode()
+    client.post(url, {**data, "action": "save", "previewed": previewed(page)})
+    assert Slot.objects.count() == 3
+
+    again = client.post(url, {**data, "action": "preview"}).content.decode()
+    assert "3 dates in the pattern; 3 clashes with something already in the diary, so none can go in" in again
+    assert "Put these" not in again
