@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
@@ -17,6 +17,7 @@ from diary.forms import team_clinicians
 from diary.ical import VACANT_SUMMARY
 from diary.models import AppointmentSlot, ClinicianTime, SlotStatus, TeamSession
 from diary.slots import at
+from planning.models import Absence
 
 WEEKDAYS = 5  # Monday to Friday: the teams do not work weekends
 YEARS_SHOWN = range(2000, 2100)  # a week outside these is a typed-in URL, not a diary
@@ -48,10 +49,19 @@ class Day:
     bank_holiday: str = ""
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One clinician's day: what is in their diary, and why they are away, if they are."""
+
+    day: Day
+    entries: list[Entry]
+    away: str = ""  # e.g. "Away: long-term sickness"
+
+
 @dataclass
 class ClinicianWeek:
     clinician: User
-    cells: list[tuple[Day, list[Entry]]]  # Monday to Friday
+    cells: list[Cell]  # Monday to Friday
 
 
 @dataclass
@@ -157,9 +167,9 @@ def _entry(time_row: ClinicianTime, team: Team) -> Entry:
 
 
 def team_week(*, team: Team, monday: date) -> TeamWeek:
-    """The team's diary for the working week starting on `monday`: three queries (the clinicians,
-    their live diary time with its slots, sessions and venues, and the live bookings of the
-    slots), however many clinicians and entries there are."""
+    """The team's diary for the working week starting on `monday`: four queries (the clinicians,
+    their live diary time with its slots, sessions and venues, the live bookings of the slots, and
+    their absences), however many clinicians and entries there are."""
     starts, ends = at(monday, time.min), at(monday + timedelta(days=WEEKDAYS), time.min)
     holidays = {}
     for year in {monday.year, (monday + timedelta(days=WEEKDAYS - 1)).year}:
@@ -196,8 +206,22 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
             held = sessions.setdefault(time_row.team_session_id, SessionInWeek(time_row.team_session))
             held.clinicians.append(people[time_row.clinician_id])
 
+    away: dict[tuple[int, date], str] = {}
+    friday = monday + timedelta(days=WEEKDAYS - 1)
+    for absence in Absence.objects.filter(clinician__in=clinicians, starts_on__lte=friday).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=monday)
+    ):
+        for d in days:
+            if absence.starts_on <= d.day and (absence.ends_on is None or d.day <= absence.ends_on):
+                away[(absence.clinician_id, d.day)] = f"Away: {absence.get_kind_display().lower()}"
     rows = [
-        ClinicianWeek(clinician, [(d, by_clinician_day.get((clinician.pk, d.day), [])) for d in days])
+        ClinicianWeek(
+            clinician,
+            [
+                Cell(d, by_clinician_day.get((clinician.pk, d.day), []), away.get((clinician.pk, d.day), ""))
+                for d in days
+            ],
+        )
         for clinician in clinicians
     ]
     ordered = sorted(sessions.values(), key=lambda s: (s.session.starts_at, s.session.pk))

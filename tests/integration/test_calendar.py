@@ -444,9 +444,9 @@ def test_the_week_shows_slots_appointments_sessions_and_bank_holidays(client, te
     week = response.context["week"]
     assert week.monday == monday  # any day of the week shows its Monday
     (row,) = [r for r in week.rows if r.clinician == tom]
-    day, entries = row.cells[1]
-    assert day.day == tuesday
-    assert [(e.kind, e.starts_at.astimezone(slots.LONDON).time()) for e in entries] == [
+    cell = row.cells[1]
+    assert cell.day.day == tuesday
+    assert [(e.kind, e.starts_at.astimezone(slots.LONDON).time()) for e in cell.entries] == [
         ("vacant", time(9)),
         ("booked", time(11)),
         ("session", time(13)),
@@ -487,10 +487,10 @@ def test_the_week_runs_the_same_queries_for_3_and_30_clinicians(client, team, te
     fill_week(team, venue, [clinician_in(team) for _ in range(27)], tuesday + timedelta(days=1))
     # session, user, the team, the user's roles (their standing in it), the clinicians, their
     # diary time with slots, sessions, venues and appointments, the slots' live bookings with
-    # cases, the nav's memberships with roles, teams and profile, and the session's new expiry
-    # (savepoint, update, release): the same for 3 or 30.
+    # cases, their absences, the nav's memberships with roles, teams and profile, and the
+    # session's new expiry (savepoint, update, release): the same for 3 or 30.
     assert queries_for(client, url) == with_3
-    assert with_3 == 11
+    assert with_3 == 12
 
 
 def test_an_admin_reads_the_week_and_another_team_cannot(client, team, admin, outsider):
@@ -518,3 +518,31 @@ def test_time_in_another_teams_diary_shows_as_busy_without_details(client, team,
 
     assert "Busy in another team&#x27;s diary" in page.content.decode()
     assert "Hillside Clinic" not in page.content.decode()
+
+
+def test_the_week_shows_who_is_away_on_which_days(client, team, team_lead, tom, venue):
+    from planning.models import AbsenceKind
+    from tests.factories import AbsenceFactory
+
+    tuesday = next_weekday_at(9).date()
+    monday = tuesday - timedelta(days=1)
+    AbsenceFactory(
+        team=team,
+        clinician=tom,
+        kind=AbsenceKind.LONG_SICKNESS,
+        starts_on=tuesday,
+        ends_on=tuesday + timedelta(days=1),
+    )
+    client.force_login(team_lead)
+
+    response = client.get(reverse("diary:team-week", args=[team.pk]) + f"?week={monday.isoformat()}")
+
+    (row,) = [r for r in response.context["week"].rows if r.clinician == tom]
+    assert [cell.away for cell in row.cells] == [
+        "",
+        "Away: long-term sickness",
+        "Away: long-term sickness",
+        "",
+        "",
+    ]
+    assert response.content.decode().count("Away: long-term sickness") == 2
