@@ -41,7 +41,7 @@ class VenueInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "nation"]
+    list_display = ["name", "organisation", "nation", "phone"]
     list_filter = ["organisation", "nation"]
     search_fields = ["name"]
     inlines = [VenueInline]

@@ -73,12 +73,14 @@ class DemoTeam:
     venues: list[tuple[str, str]]
     lead: tuple[str, str, str]  # first name, last name, profession
     clinicians: list[tuple[str, str, str]]
+    phone: str = ""  # Ofcom's numbers for drama (01632 960xxx): they ring nobody
 
 
 TEAMS = [
     DemoTeam(
         name="Riverside CAMHS",
         nation=Nation.ENGLAND,
+        phone="01632 960001",
         venues=[
             ("Riverside Clinic", "12 Mill Lane, Northshire NS1 4AB"),
             ("Eastgate Health Centre", "Eastgate, Northshire NS2 7QP"),
@@ -100,6 +102,7 @@ TEAMS = [
     DemoTeam(
         name="Hillside CAMHS",
         nation=Nation.ENGLAND,
+        phone="01632 960002",
         venues=[
             ("Hillside Centre", "3 Station Road, Hilltown HT4 2LS"),
             ("Moorview Surgery", "Moor Lane, Hilltown HT5 1RB"),
@@ -119,6 +122,7 @@ TEAMS = [
     DemoTeam(
         name="Coastal CAMHS",
         nation=Nation.ENGLAND,
+        phone="01632 960003",
         venues=[
             ("Harbour House", "1 Quay Street, Seaport SP1 1AA"),
             ("Seaport Community Hospital", "Cliff Road, Seaport SP3 6TT"),
@@ -167,7 +171,9 @@ def seed_demo() -> list[DemoLogin]:
         logins = [DemoLogin(admin.username, "Admin (and Django admin site)", ORGANISATION_NAME)]
         for demo_team in TEAMS:
             team, _ = Team.objects.update_or_create(
-                organisation=organisation, name=demo_team.name, defaults={"nation": demo_team.nation}
+                organisation=organisation,
+                name=demo_team.name,
+                defaults={"nation": demo_team.nation, "phone": demo_team.phone},
             )
             for name, address in demo_team.venues:
                 Venue.objects.update_or_create(

@@ -84,6 +84,12 @@ class Team(models.Model):
         default=Nation.ENGLAND,
         help_text="Slots are never put on this nation's bank holidays.",
     )
+    phone = models.CharField(
+        "phone number for families",
+        max_length=30,
+        blank=True,
+        help_text="The number families call to change or cancel an appointment; printed on their letters.",
+    )
 
     class Meta:
         ordering = ["name"]

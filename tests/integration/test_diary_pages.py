@@ -380,3 +380,19 @@ def test_a_pattern_preview_that_clashes_says_none_can_go_in_and_offers_no_save(
     again = client.post(url, {**data, "action": "preview"}).content.decode()
     assert "3 dates in the pattern; 3 clashes with something already in the diary, so none can go in" in again
     assert "Put these" not in again
+
+
+def test_the_appointment_letter_gives_the_teams_phone_number_for_changes(client, team, choice_clinician):
+    appointment = booking.book_first_core(
+        slot_ids=[SlotFactory(team=team).pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    client.force_login(choice_clinician)
+    letter = reverse("diary:letter", args=[team.pk, appointment.pk])
+    assert "please tell us as soon as you can" in client.get(letter).content.decode()
+
+    team.phone = "01632 960123"
+    team.save()
+    assert (
+        'please call us on <strong class="capa-nowrap">01632 960123</strong>'
+        in client.get(letter).content.decode()
+    )
