@@ -1,4 +1,4 @@
-"""Bank holidays of a team's nation. Slots never fall on them."""
+"""Bank holidays of a team's nation. Slots and team sessions never fall on them."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.forms import NHSFormMixin
 from accounts.models import Team, User, Venue
 from capa.widgets import UKDateField
-from diary.forms import TIME_FORMAT_MESSAGE, team_clinicians
+from diary.forms import HORIZON_MESSAGE, TIME_FORMAT_MESSAGE, team_clinicians, within_planning_horizon
 from diary.models import SessionKind
 
 TIME_FORMATS = ["%H:%M", "%H.%M", "%H%M"]
@@ -77,6 +77,8 @@ class TeamSessionForm(NHSFormMixin, forms.Form):
         day = self.cleaned_data.get("day")
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError("The date must be today or in the future", code="in_the_past")
+        if day is not None and not within_planning_horizon(day):
+            raise forms.ValidationError(HORIZON_MESSAGE, code="too_far")
         return day
 
     def clean(self):

@@ -19,7 +19,7 @@ from diary.models import AppointmentSlot, ClinicianTime, SlotStatus, TeamSession
 from diary.slots import at
 from planning.models import Absence
 
-WEEKDAYS = 5  # Monday to Friday: the teams do not work weekends
+WEEKDAYS = 5  # Monday to Friday are always shown; a Saturday or Sunday only when something is in it
 YEARS_SHOWN = range(2000, 2100)  # a week outside these is a typed-in URL, not a diary
 
 
@@ -89,6 +89,11 @@ class TeamWeek:
     @property
     def friday(self) -> date:
         return self.monday + timedelta(days=WEEKDAYS - 1)
+
+    @property
+    def last_day(self) -> date:
+        """Friday, or the Saturday or Sunday shown when something is in them."""
+        return self.days[-1].day
 
 
 def monday_of(day: date) -> date:
@@ -170,13 +175,12 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
     """The team's diary for the working week starting on `monday`: four queries (the clinicians,
     their live diary time with its slots, sessions and venues, the live bookings of the slots, and
     their absences), however many clinicians and entries there are."""
-    starts, ends = at(monday, time.min), at(monday + timedelta(days=WEEKDAYS), time.min)
+    starts, ends = at(monday, time.min), at(monday + timedelta(days=7), time.min)
     holidays = {}
-    for year in {monday.year, (monday + timedelta(days=WEEKDAYS - 1)).year}:
+    for year in {monday.year, (monday + timedelta(days=6)).year}:
         holidays.update(bank_holidays(team.nation, year))
-    days = [
-        Day(day, holidays.get(day, ""))
-        for day in (monday + timedelta(days=offset) for offset in range(WEEKDAYS))
+    all_days = [
+        Day(day, holidays.get(day, "")) for day in (monday + timedelta(days=offset) for offset in range(7))
     ]
 
     clinicians = list(team_clinicians(team))
@@ -206,9 +210,12 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
             held = sessions.setdefault(time_row.team_session_id, SessionInWeek(time_row.team_session))
             held.clinicians.append(people[time_row.clinician_id])
 
+    # Saturday and Sunday only when someone has something in them (slots on the 2027 clock-change
+    # Sundays, say), so nothing bookable is ever out of sight.
+    used = {day for _clinician, day in by_clinician_day}
+    days = [d for index, d in enumerate(all_days) if index < WEEKDAYS or d.day in used]
     away: dict[tuple[int, date], str] = {}
-    friday = monday + timedelta(days=WEEKDAYS - 1)
-    for absence in Absence.objects.filter(clinician__in=clinicians, starts_on__lte=friday).filter(
+    for absence in Absence.objects.filter(clinician__in=clinicians, starts_on__lte=days[-1].day).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=monday)
     ):
         for d in days:

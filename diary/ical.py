@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from accounts.models import User
 from diary.models import (
@@ -90,7 +90,8 @@ def feed_for(clinician: User, *, now: datetime | None = None) -> bytes:
     calendar.add("x-wr-calname", f"capa diary: {clinician}")
     calendar.add("x-wr-caldesc", "Appointments, vacant slots and team sessions from capa. Read-only.")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    # An x-property is text to icalendar: written as a duration by hand (PT1H), or it would be "1:00:00".
+    calendar.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
 
     appointments = (
         Appointment.objects.filter(

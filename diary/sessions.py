@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
+from accounts.calendar import bank_holidays
 from accounts.models import Membership, Role, Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
 from diary.locking import lock_diaries, polite_when_busy, set_lock_timeout
@@ -32,6 +33,7 @@ MESSAGES = {
     "too_short": "A session must be at least 15 minutes long.",
     "one_day": "A session must end on the day it starts.",
     "in_the_past": "The session must start in the future.",
+    "bank_holiday": "{day} is a bank holiday ({name}): choose another date.",
     "venue_elsewhere": "Choose one of the team's venues in use, or no venue.",
     "clash": "{clashes}. Untick them or choose another time: nothing was put in.",
     "already_cancelled": "This session is already cancelled.",
@@ -126,6 +128,10 @@ def _check(
         raise SessionError(MESSAGES["one_day"], field="ends")
     if starts_at <= timezone.now():
         raise SessionError(MESSAGES["in_the_past"], field="day")
+    day = timezone.localdate(starts_at)
+    holiday = bank_holidays(team.nation, day.year).get(day)
+    if holiday:
+        raise SessionError(MESSAGES["bank_holiday"].format(day=uk_date(day), name=holiday), field="day")
     if venue is not None and (venue.team_id != team.pk or not venue.is_active):
         raise SessionError(MESSAGES["venue_elsewhere"], field="venue")
 

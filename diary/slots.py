@@ -42,8 +42,8 @@ MESSAGES = {
     "clash": "These times clash with something already in the diary: {dates}. Nothing was put in.",
     "day_off": "No slots on bank holidays or absences: {dates}. Nothing was put in.",
     "preview_changed": (
-        "The dates have changed since the preview (the form or the diary changed): check the new "
-        "preview, then put the slots in."
+        "The pattern has changed since the preview (its dates, kind, venue or clinicians, or the "
+        "diary): check the new preview, then put the slots in."
     ),
     "nothing_to_put_in": "No slot is left to put in: every date is a bank holiday or an absence.",
     "not_vacant": "Only a vacant slot can be removed: this one is booked or already gone.",
@@ -84,6 +84,8 @@ class PatternPreview:
     slots: list[SlotTimes] = field(default_factory=list)
     skipped: list[SkippedDate] = field(default_factory=list)
     clashes: list[datetime] = field(default_factory=list)
+    # What else the pattern puts in: the kind of slot, the venue, the clinicians.
+    choices: tuple = ()
 
     @property
     def can_save(self) -> bool:
@@ -91,9 +93,11 @@ class PatternPreview:
 
     @property
     def fingerprint(self) -> str:
-        """Names exactly these dates and skips, so saving can check it saves what was previewed."""
+        """Names exactly these dates, skips, kind, venue and clinicians, so saving can check that it
+        saves what was previewed."""
         shown = [(t.starts_at.isoformat(), t.ends_at.isoformat()) for t in self.slots]
         shown += [(d.day.isoformat(), d.reason) for d in self.skipped]
+        shown.append(self.choices)
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
@@ -115,11 +119,15 @@ def preview_pattern(
     start: time,
     end: time,
     past_days_too: bool = False,
+    venue: Venue | None = None,
+    kind: str = "",
 ) -> PatternPreview:
     """The slots a pattern gives: bank holidays and absences skipped (with the reason), and any
     date that clashes with the clinicians' diaries listed. Days already gone are skipped too,
     unless `past_days_too` (the demo diary writes a quarter's history)."""
-    preview = PatternPreview()
+    preview = PatternPreview(
+        choices=(kind, venue.pk if venue else None, tuple(sorted(c.pk for c in clinicians)))
+    )
     if not days:
         return preview
     off = days_off(team=team, clinicians=clinicians, days=days)
@@ -200,13 +208,13 @@ def _check(*, team: Team, clinicians: Sequence[User], venue: Venue, times: Seque
     for each in times:
         length = each.ends_at - each.starts_at
         if length <= timedelta(0):
-            raise SlotError(MESSAGES["ends_before_start"])
+            raise SlotError(MESSAGES["ends_before_start"], field="ends")
         if length < SHORTEST:
-            raise SlotError(MESSAGES["too_short"])
+            raise SlotError(MESSAGES["too_short"], field="ends")
         if length > LONGEST:
-            raise SlotError(MESSAGES["too_long"])
+            raise SlotError(MESSAGES["too_long"], field="ends")
         if each.starts_at <= now:
-            raise SlotError(MESSAGES["in_the_past"])
+            raise SlotError(MESSAGES["in_the_past"], field="day")
     local_days = sorted({timezone.localtime(each.starts_at).date() for each in times})
     off = days_off(team=team, clinicians=clinicians, days=local_days)
     if off:
@@ -240,7 +248,7 @@ def put_in(*, team, clinicians, venue, times, kind, reoffer_of, by) -> list[Slot
     lock_diaries(clinicians)
     clashes = clashes_with_diary(clinicians=clinicians, times=times)
     if clashes:
-        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes)
+        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes, field="starts")
     try:
         with transaction.atomic():  # a savepoint: a race lost to the constraint must not poison the block
             slots = Slot.objects.bulk_create(
@@ -285,7 +293,9 @@ def put_in_pattern(
     """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing.
     `previewed`, the fingerprint of the preview the user saw: if the dates are no longer those,
     nothing is saved (SlotError), so what goes in is what was shown."""
-    preview = preview_pattern(team=team, clinicians=clinicians, days=days, start=start, end=end)
+    preview = preview_pattern(
+        team=team, clinicians=clinicians, days=days, start=start, end=end, venue=venue, kind=kind
+    )
     if previewed is not None and previewed != preview.fingerprint:
         raise SlotError(MESSAGES["preview_changed"])
     if not preview.slots:

@@ -178,9 +178,8 @@ def outcome(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResp
             messages.success(
                 request, f"The appointment is recorded as {appointment.get_status_display().lower()}."
             )
-            return redirect(
-                reverse("partnership:case-detail", args=[team.pk, appointment.case_id]) + "#first-core"
-            )
+            # No #fragment after a success: the banner takes the focus, and a scroll would take it back.
+            return redirect(reverse("partnership:case-detail", args=[team.pk, appointment.case_id]))
     return outcome_page(
         request, team, appointment, form, url_name="diary:outcome", section="first-core", status=status
     )
@@ -211,19 +210,19 @@ def outcome_page(
 def reoffer(request: HttpRequest, team_id: int, appointment_id: int) -> HttpResponse:
     team = access.get_team_for_booking(request.user, team_id)
     appointment = get_object_or_404(Appointment, pk=appointment_id, team=team)
+    case_url = reverse("partnership:case-detail", args=[team.pk, appointment.case_id])
     try:
         slot = booking.reoffer(appointment=appointment, by=request.user)
     except booking.BookingError as problem:
         messages.info(request, problem.message)
-    else:
-        from capa.templatetags.nhsuk import uk_datetime
+        return redirect(case_url + "#first-core")
+    from capa.templatetags.nhsuk import uk_datetime
 
-        messages.success(
-            request,
-            f"The lost capacity is re-offered: a vacant slot on {uk_datetime(slot.starts_at)} "
-            f"at {slot.venue}.",
-        )
-    return redirect(reverse("partnership:case-detail", args=[team.pk, appointment.case_id]) + "#first-core")
+    messages.success(
+        request,
+        f"The lost capacity is re-offered: a vacant slot on {uk_datetime(slot.starts_at)} at {slot.venue}.",
+    )
+    return redirect(case_url)  # no #fragment: the success banner takes the focus
 
 
 @login_required
@@ -317,7 +316,13 @@ def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRespon
                     messages.success(request, f"{len(made)} slots are in the diary.")
                     return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=clinician.pk)
             preview = slots.preview_pattern(
-                team=team, clinicians=clinicians, days=days, start=data["starts"], end=data["ends"]
+                team=team,
+                clinicians=clinicians,
+                days=days,
+                start=data["starts"],
+                end=data["ends"],
+                venue=data["venue"],
+                kind=data["kind"],
             )
             if preview.clashes and not form.errors:
                 form.add_error(None, slots.MESSAGES["clash"].format(dates=slots.describe(preview.clashes)))

@@ -3,6 +3,7 @@ team sessions a lead puts in, which block the attending clinicians' time like an
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -546,3 +547,57 @@ def test_the_week_shows_who_is_away_on_which_days(client, team, team_lead, tom, 
         "",
     ]
     assert response.content.decode().count("Away: long-term sickness") == 2
+
+
+def test_the_feed_asks_outlook_to_refresh_hourly_in_icalendar_durations(tom):
+    body = ical.feed_for(tom).decode()
+    assert "X-PUBLISHED-TTL:PT1H" in body
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body
+
+
+def test_no_team_session_on_a_bank_holiday(team, team_lead, tom):
+    refusal = "Fri 1 Jan 2027 is a bank holiday (New Year's Day)"
+    with pytest.raises(sessions.SessionError, match=re.escape(refusal)) as refused:
+        put_in_meeting(
+            team=team, lead=team_lead, clinicians=[tom], starts_at=slots.at(date(2027, 1, 1), time(10))
+        )
+    assert refused.value.field == "day"
+    assert not TeamSession.objects.exists()
+
+
+def test_a_session_decades_ahead_is_a_typing_slip_refused_next_to_the_date(client, team, team_lead, tom):
+    client.force_login(team_lead)
+    response = client.post(
+        reverse("diary:team-session-new", args=[team.pk]),
+        {
+            "kind": SessionKind.TEAM_MEETING,
+            "day_day": "26",
+            "day_month": "1",
+            "day_year": "2099",
+            "starts": "10:00",
+            "ends": "11:00",
+            "clinicians": [tom.pk],
+        },
+    )
+    assert response.status_code == 400
+    assert "Enter a date from today to two years ahead" in response.content.decode()
+    assert not TeamSession.objects.exists()
+
+
+def test_a_sunday_shows_in_the_week_only_when_something_is_in_it(client, team, team_lead, tom, venue):
+    sunday = date(2027, 3, 28)  # the clock goes forward
+    client.force_login(team_lead)
+    url = reverse("diary:team-week", args=[team.pk]) + "?week=2027-03-22"
+    assert [d.day.weekday() for d in client.get(url).context["week"].days] == [0, 1, 2, 3, 4]
+
+    slots.put_in_slots(
+        team=team,
+        clinicians=[tom],
+        venue=venue,
+        times=[slots.SlotTimes(slots.at(sunday, time(10)), slots.at(sunday, time(11)))],
+        by=team_lead,
+    )
+    week = client.get(url).context["week"]
+    assert [d.day.weekday() for d in week.days] == [0, 1, 2, 3, 4, 6]
+    (row,) = [r for r in week.rows if r.clinician == tom]
+    assert [e.starts_at.astimezone(slots.LONDON).time() for e in row.cells[-1].entries] == [time(10)]

@@ -248,7 +248,7 @@ def test_a_pattern_changed_after_its_preview_is_previewed_again_not_saved(client
     )
     assert not Slot.objects.exists()
     page = again.content.decode()
-    assert "The dates have changed since the preview" in page
+    assert "The pattern has changed since the preview" in page
     assert "16 slots to put in" in page
 
     client.post(
@@ -396,3 +396,23 @@ def test_the_appointment_letter_gives_the_teams_phone_number_for_changes(client,
         'please call us on <strong class="capa-nowrap">01632 960123</strong>'
         in client.get(letter).content.decode()
     )
+
+
+def test_a_cancelled_appointment_has_no_letter_to_print(client, team, choice_clinician):
+    appointment = booking.book_first_core(
+        slot_ids=[SlotFactory(team=team).pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    booking.record_outcome(
+        appointment=appointment,
+        outcome=AppointmentStatus.CANCELLED_BY_FAMILY,
+        reason="Moved away",
+        by=choice_clinician,
+    )
+    client.force_login(choice_clinician)
+    letter = reverse("diary:letter", args=[team.pk, appointment.pk])
+
+    page = client.get(letter).content.decode()
+    assert "No letter for this appointment" in page
+    assert "cancelled by the family" in page
+    assert "your first Partnership appointment is" not in page
+    assert letter not in client.get(appointment.case.get_absolute_url()).content.decode()

@@ -201,3 +201,31 @@ def test_slots_go_only_in_the_teams_own_clinicians_diaries(team, other_team, tea
             ],
             by=team_lead,
         )
+
+
+def test_a_pattern_previewed_for_one_venue_kind_or_colleague_is_not_saved_for_another(team, team_lead):
+    from diary.models import SlotKind
+
+    clinician, colleague = clinician_in(team), clinician_in(team)
+    riverside, school = VenueFactory(team=team), VenueFactory(team=team)
+    pattern = {"team": team, "days": mondays_of_q1(), "start": time(16), "end": time(17)}
+    seen = slots.preview_pattern(clinicians=[clinician], venue=riverside, kind=SlotKind.FIRST_CORE, **pattern)
+
+    for changed in (
+        {"clinicians": [clinician], "venue": school, "kind": SlotKind.FIRST_CORE},
+        {"clinicians": [clinician], "venue": riverside, "kind": SlotKind.CHOICE},
+        {"clinicians": [clinician, colleague], "venue": riverside, "kind": SlotKind.FIRST_CORE},
+    ):
+        with pytest.raises(slots.SlotError, match="changed since the preview"):
+            slots.put_in_pattern(**pattern, **changed, by=team_lead, previewed=seen.fingerprint)
+    assert not Slot.objects.exists()
+
+    made, _ = slots.put_in_pattern(
+        **pattern,
+        clinicians=[clinician],
+        venue=riverside,
+        kind=SlotKind.FIRST_CORE,
+        by=team_lead,
+        previewed=seen.fingerprint,
+    )
+    assert len(made) == 11
