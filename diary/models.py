@@ -17,6 +17,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from accounts.models import Team, Venue
 from capa.audit import audited
@@ -100,6 +101,11 @@ class Slot(models.Model):
     @property
     def is_vacant(self) -> bool:
         return self.status == SlotStatus.VACANT
+
+    @property
+    def went_unused(self) -> bool:
+        """Vacant when its time came: nobody was booked into it."""
+        return self.is_vacant and self.starts_at <= timezone.now()
 
 
 class SessionKind(models.TextChoices):

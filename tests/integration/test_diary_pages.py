@@ -416,3 +416,26 @@ def test_a_cancelled_appointment_has_no_letter_to_print(client, team, choice_cli
     assert "cancelled by the family" in page
     assert "your first Partnership appointment is" not in page
     assert letter not in client.get(appointment.case.get_absolute_url()).content.decode()
+
+
+def test_a_re_offer_whose_time_passed_unbooked_says_so_not_vacant(client, team, choice_clinician):
+    clinician = clinician_in(team)
+    appointment = booking.book_first_core(
+        slot_ids=[SlotFactory(team=team, clinicians=[clinician]).pk],
+        case=CaseFactory(team=team),
+        by=choice_clinician,
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=timezone.now() - timedelta(days=20))
+    appointment.refresh_from_db()
+    booking.record_outcome(appointment=appointment, outcome=AppointmentStatus.DNA, by=choice_clinician)
+    reoffered = booking.reoffer(appointment=appointment, by=choice_clinician)
+    client.force_login(choice_clinician)
+    case_page = appointment.case.get_absolute_url()
+    assert "(vacant)" in client.get(case_page).content.decode()
+
+    Slot.objects.filter(pk=reoffered.pk).update(
+        starts_at=timezone.now() - timedelta(days=1), ends_at=timezone.now() - timedelta(days=1, hours=-1)
+    )
+    page = client.get(case_page).content.decode()
+    assert "(not booked before it came)" in page
+    assert "(vacant)" not in page
