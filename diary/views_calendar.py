@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
@@ -76,7 +77,11 @@ def team_week(request: HttpRequest, team_id: int) -> HttpResponse:
 def team_session_new(request: HttpRequest, team_id: int) -> HttpResponse:
     """A lead puts a team session in: it blocks the attending clinicians' time."""
     team = access.get_team_for_job_planning(request.user, team_id)
-    form = TeamSessionForm(request.POST or None, team=team)
+    # From a week's view the date starts at that week's Monday (or today, in the current week).
+    initial = {}
+    if "week" in request.GET:
+        initial["day"] = max(calendar_queries.week_from(request.GET["week"]), timezone.localdate())
+    form = TeamSessionForm(request.POST or None, team=team, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
