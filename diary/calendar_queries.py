@@ -61,7 +61,7 @@ class Cell:
 @dataclass
 class ClinicianWeek:
     clinician: User
-    cells: list[Cell]  # Monday to Friday
+    cells: list[Cell]  # Monday to Friday, and a Saturday or Sunday with something in it
 
 
 @dataclass
@@ -212,12 +212,16 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
 
     # Saturday and Sunday only when someone has something in them (slots on the 2027 clock-change
     # Sundays, say), so nothing bookable is ever out of sight.
-    used = {day for _clinician, day in by_clinician_day}
+    used = {
+        day
+        for (_clinician, day), entries in by_clinician_day.items()
+        if any(entry.kind != EntryKind.ELSEWHERE for entry in entries)
+    }
     days = [d for index, d in enumerate(all_days) if index < WEEKDAYS or d.day in used]
     away: dict[tuple[int, date], str] = {}
-    for absence in Absence.objects.filter(clinician__in=clinicians, starts_on__lte=days[-1].day).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=monday)
-    ):
+    for absence in Absence.objects.filter(
+        team=team, clinician__in=clinicians, starts_on__lte=days[-1].day
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=monday)):
         for d in days:
             if absence.starts_on <= d.day and (absence.ends_on is None or d.day <= absence.ends_on):
                 away[(absence.clinician_id, d.day)] = f"Away: {absence.get_kind_display().lower()}"

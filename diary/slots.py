@@ -97,7 +97,7 @@ class PatternPreview:
         saves what was previewed."""
         shown = [(t.starts_at.isoformat(), t.ends_at.isoformat()) for t in self.slots]
         shown += [(d.day.isoformat(), d.reason) for d in self.skipped]
-        shown.append(self.choices)
+        shown.append(tuple(str(choice) for choice in self.choices))
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
@@ -152,7 +152,8 @@ def days_off(*, team: Team, clinicians: Sequence[User], days: Sequence[date]) ->
     for year in {day.year for day in days}:
         holidays.update(bank_holidays(team.nation, year))
     absences = list(
-        Absence.objects.filter(clinician__in=clinicians, starts_on__lte=max(days))
+        # The team's own record of who is away: another team's (a clinician leaving it) is theirs.
+        Absence.objects.filter(team=team, clinician__in=clinicians, starts_on__lte=max(days))
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=min(days)))
         .select_related("clinician")
     )
@@ -291,8 +292,8 @@ def put_in_pattern(
     previewed: str | None = None,
 ) -> tuple[list[Slot], PatternPreview]:
     """Put in a weekly pattern of slots, skipping bank holidays and absences; all or nothing.
-    `previewed`, the fingerprint of the preview the user saw: if the dates are no longer those,
-    nothing is saved (SlotError), so what goes in is what was shown."""
+    `previewed`, the fingerprint of the preview the user saw: if the dates, kind, venue or
+    clinicians are no longer those, nothing is saved (SlotError), so what goes in is what was shown."""
     preview = preview_pattern(
         team=team, clinicians=clinicians, days=days, start=start, end=end, venue=venue, kind=kind
     )

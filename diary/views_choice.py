@@ -48,7 +48,7 @@ def book_choice(request: HttpRequest, team_id: int, case_id: int) -> HttpRespons
                 messages.success(
                     request, "The Choice appointment is booked, with the dates offered recorded."
                 )
-                return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
+                return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]))
     return render(
         request,
         "diary/choice_book.html",

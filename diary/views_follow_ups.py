@@ -26,7 +26,8 @@ from partnership.models import Case, CaseState
 
 
 def _case_url(team_id: int, case_id: int) -> str:
-    return reverse("partnership:case-detail", args=[team_id, case_id]) + "#follow-ups"
+    # After a success: no #fragment, so that the success banner keeps the focus it takes.
+    return reverse("partnership:case-detail", args=[team_id, case_id])
 
 
 def _add_problem(form, problem: BookingError) -> None:

@@ -79,7 +79,9 @@ def referral_new(request: HttpRequest, team_id: int) -> HttpResponse:
             form.add_error(problem.field if problem.field in form.fields else None, problem.message)
         else:
             messages.success(request, f"The referral for {case.child_name} is recorded. Accept it or not.")
-            return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
+            return redirect(
+                reverse("partnership:case-detail", args=[team.pk, case.pk])
+            )  # the banner keeps the focus
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "partnership/referral_new.html", {"team": team, "form": form}, status=status)
 
@@ -112,7 +114,9 @@ def case_step(request: HttpRequest, team_id: int, case_id: int) -> HttpResponse:
             form.add_error(problem.field if problem.field in form.fields else None, problem.message)
         else:
             messages.success(request, f"Recorded: {cases.in_a_sentence(step.get_kind_display())}.")
-            return redirect(reverse("partnership:case-detail", args=[team.pk, case.pk]) + "#journey")
+            return redirect(
+                reverse("partnership:case-detail", args=[team.pk, case.pk])
+            )  # the banner keeps the focus
     return _case_page(request, team, case, step_form=form, status=400)
 
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from icalendar import Calendar
 
 from capa.templatetags.nhsuk import uk_date
@@ -555,12 +556,19 @@ def test_the_feed_asks_outlook_to_refresh_hourly_in_icalendar_durations(tom):
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body
 
 
+def next_bank_holiday(team) -> tuple[date, str]:
+    from accounts.calendar import bank_holidays
+
+    today = timezone.localdate()
+    ahead = {**bank_holidays(team.nation, today.year), **bank_holidays(team.nation, today.year + 1)}
+    return min((day, name) for day, name in ahead.items() if day > today)
+
+
 def test_no_team_session_on_a_bank_holiday(team, team_lead, tom):
-    refusal = "Fri 1 Jan 2027 is a bank holiday (New Year's Day)"
+    day, name = next_bank_holiday(team)
+    refusal = f"{uk_date(day)} is a bank holiday ({name})"
     with pytest.raises(sessions.SessionError, match=re.escape(refusal)) as refused:
-        put_in_meeting(
-            team=team, lead=team_lead, clinicians=[tom], starts_at=slots.at(date(2027, 1, 1), time(10))
-        )
+        put_in_meeting(team=team, lead=team_lead, clinicians=[tom], starts_at=slots.at(day, time(10)))
     assert refused.value.field == "day"
     assert not TeamSession.objects.exists()
 
@@ -585,9 +593,10 @@ def test_a_session_decades_ahead_is_a_typing_slip_refused_next_to_the_date(clien
 
 
 def test_a_sunday_shows_in_the_week_only_when_something_is_in_it(client, team, team_lead, tom, venue):
-    sunday = date(2027, 3, 28)  # the clock goes forward
+    today = timezone.localdate()
+    sunday = today + timedelta(days=7 + (6 - today.weekday()))  # a Sunday a week or two ahead
     client.force_login(team_lead)
-    url = reverse("diary:team-week", args=[team.pk]) + "?week=2027-03-22"
+    url = reverse("diary:team-week", args=[team.pk]) + f"?week={sunday.isoformat()}"
     assert [d.day.weekday() for d in client.get(url).context["week"].days] == [0, 1, 2, 3, 4]
 
     slots.put_in_slots(
@@ -612,3 +621,38 @@ def test_a_session_put_in_from_a_later_week_starts_on_that_weeks_monday(client, 
     assert re.search(r'name="day_year"[^>]*value="2027"', page)
     # From anywhere else: no date yet.
     assert not re.search(r'name="day_day"[^>]*value="\d', client.get(url).content.decode())
+
+
+def test_another_teams_absence_and_diary_leave_this_weeks_days_as_they_are(
+    client, team, other_team, team_lead, tom, venue
+):
+    from planning.models import AbsenceKind
+    from tests.factories import AbsenceFactory
+
+    MembershipFactory(team=other_team, user=tom)  # Tom works in both teams
+    from accounts.calendar import is_bank_holiday
+
+    today = timezone.localdate()
+    monday = today + timedelta(days=7 - today.weekday())
+    while is_bank_holiday(team.nation, monday):
+        monday += timedelta(weeks=1)
+    AbsenceFactory(team=other_team, clinician=tom, kind=AbsenceKind.LEAVING, starts_on=monday, ends_on=None)
+    saturday = monday + timedelta(days=5)
+    SlotFactory(team=other_team, starts_at=slots.at(saturday, time(10)), clinicians=[tom])
+    client.force_login(team_lead)
+
+    week = client.get(reverse("diary:team-week", args=[team.pk]) + f"?week={monday.isoformat()}").context[
+        "week"
+    ]
+
+    assert [d.day.weekday() for d in week.days] == [0, 1, 2, 3, 4]  # the Saturday is the other team's
+    (row,) = [r for r in week.rows if r.clinician == tom]
+    assert [cell.away for cell in row.cells] == [""] * 5  # leaving Hillside is not leaving Riverside
+    made = slots.put_in_slots(
+        team=team,
+        clinicians=[tom],
+        venue=venue,
+        times=[slots.SlotTimes(slots.at(monday, time(10)), slots.at(monday, time(11)))],
+        by=team_lead,
+    )
+    assert len(made) == 1

@@ -420,9 +420,7 @@ def test_a_clinician_books_the_next_appointment_from_the_form(client, team, choi
 
     appointment = Appointment.objects.get(kind=AppointmentKind.FOLLOW_UP)
     assert response.status_code == 302
-    assert (
-        response["Location"] == reverse("partnership:case-detail", args=[team.pk, family.pk]) + "#follow-ups"
-    )
+    assert response["Location"] == reverse("partnership:case-detail", args=[team.pk, family.pk])
     assert appointment.starts_at == at(day, time(10))
     assert appointment.clinicians == [choice_clinician]
 
