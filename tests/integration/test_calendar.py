@@ -615,10 +615,12 @@ def test_a_sunday_shows_in_the_week_only_when_something_is_in_it(client, team, t
 def test_a_session_put_in_from_a_later_week_starts_on_that_weeks_monday(client, team, team_lead):
     client.force_login(team_lead)
     url = reverse("diary:team-session-new", args=[team.pk])
-    page = client.get(url, {"week": "2027-02-17"}).content.decode()  # a Wednesday
-    assert re.search(r'name="day_day"[^>]*value="15"', page)
-    assert re.search(r'name="day_month"[^>]*value="2"', page)
-    assert re.search(r'name="day_year"[^>]*value="2027"', page)
+    today = timezone.localdate()
+    monday = today + timedelta(weeks=10, days=-today.weekday())
+    page = client.get(url, {"week": (monday + timedelta(days=2)).isoformat()}).content.decode()  # a Wednesday
+    assert re.search(rf'name="day_day"[^>]*value="{monday.day}"', page)
+    assert re.search(rf'name="day_month"[^>]*value="{monday.month}"', page)
+    assert re.search(rf'name="day_year"[^>]*value="{monday.year}"', page)
     # From anywhere else: no date yet.
     assert not re.search(r'name="day_day"[^>]*value="\d', client.get(url).content.decode())
 
