@@ -185,11 +185,10 @@ def test_a_clinician_puts_in_a_slot_and_sees_it_against_the_target(client, team,
     assert "Upcoming slots" in client.get(url).content.decode()
 
 
-def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clinician):
-    venue = VenueFactory(team=team)
-    client.force_login(choice_clinician)
-    url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
-    data = {
+def pattern_form(venue, **changes) -> dict:
+    """The pattern form as posted, by default Mondays 10:00 to 11:00 from 1 April to 30 June 2027
+    (13 Mondays, two of them the May bank holidays), with any field changed."""
+    return {
         "weekday": "0",
         "starts": "10:00",
         "ends": "11:00",
@@ -201,7 +200,15 @@ def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clin
         "last_day_year": "2027",
         "every_weeks": "1",
         "venue": venue.pk,
+        **changes,
     }
+
+
+def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clinician):
+    venue = VenueFactory(team=team)
+    client.force_login(choice_clinician)
+    url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
+    data = pattern_form(venue)
     preview = client.post(url, {**data, "action": "preview"}).content.decode()
     assert "11 slots to put in; 2 dates skipped" in preview
     assert "bank holiday" in preview
@@ -219,19 +226,7 @@ def test_a_pattern_changed_after_its_preview_is_previewed_again_not_saved(client
     venue = VenueFactory(team=team)
     client.force_login(choice_clinician)
     url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
-    data = {
-        "weekday": "0",
-        "starts": "14:00",
-        "ends": "15:00",
-        "first_day_day": "1",
-        "first_day_month": "4",
-        "first_day_year": "2027",
-        "last_day_day": "30",
-        "last_day_month": "6",
-        "last_day_year": "2027",
-        "every_weeks": "1",
-        "venue": venue.pk,
-    }
+    data = pattern_form(venue, starts="14:00", ends="15:00")
     preview = client.post(url, {**data, "action": "preview"}).content.decode()
     assert "11 slots to put in; 2 dates skipped" in preview  # the two May bank holidays
 
@@ -360,19 +355,8 @@ def test_a_pattern_preview_that_clashes_says_none_can_go_in_and_offers_no_save(
     venue = VenueFactory(team=team)
     client.force_login(choice_clinician)
     url = reverse("diary:pattern", args=[team.pk, choice_clinician.pk])
-    data = {
-        "weekday": "1",
-        "starts": "10:00",
-        "ends": "11:00",
-        "first_day_day": "6",
-        "first_day_month": "4",
-        "first_day_year": "2027",
-        "last_day_day": "20",
-        "last_day_month": "4",
-        "last_day_year": "2027",
-        "every_weeks": "1",
-        "venue": venue.pk,
-    }
+    # Tuesdays 6 to 20 April: three dates.
+    data = pattern_form(venue, weekday="1", first_day_day="6", last_day_day="20", last_day_month="4")
     page = client.post(url, {**data, "action": "preview"}).content.decode()
     client.post(url, {**data, "action": "save", "previewed": previewed(page)})
     assert Slot.objects.count() == 3
