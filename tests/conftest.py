@@ -107,3 +107,14 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+@pytest.fixture
+def before_2027(time_machine):
+    """The clock at 09:00 on 1 December 2026 (London), for tests written around 2027's bank
+    holidays and clock changes: slots go in the future only, so without it they would start to
+    fail once those days had passed. The clock keeps ticking from there."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime(2026, 12, 1, 9, tzinfo=ZoneInfo("Europe/London")))

@@ -204,6 +204,7 @@ def pattern_form(venue, **changes) -> dict:
     }
 
 
+@pytest.mark.usefixtures("before_2027")  # its dates are in 2027
 def test_a_pattern_is_previewed_then_saved_all_at_once(client, team, choice_clinician):
     venue = VenueFactory(team=team)
     client.force_login(choice_clinician)
@@ -222,6 +223,7 @@ def previewed(page: str) -> str:
     return re.search(r'name="previewed" value="([0-9a-f]+)"', page).group(1)
 
 
+@pytest.mark.usefixtures("before_2027")  # its dates are in 2027
 def test_a_pattern_changed_after_its_preview_is_previewed_again_not_saved(client, team, choice_clinician):
     venue = VenueFactory(team=team)
     client.force_login(choice_clinician)
@@ -349,6 +351,7 @@ def test_the_confirm_page_says_why_a_slot_cannot_be_booked_instead_of_offering_t
         assert why in text
 
 
+@pytest.mark.usefixtures("before_2027")  # its dates are in 2027
 def test_a_pattern_preview_that_clashes_says_none_can_go_in_and_offers_no_save(
     client, team, choice_clinician
 ):

@@ -14,7 +14,7 @@ from planning.quarters import Quarter
 from tests.factories import AbsenceFactory, SlotFactory, VenueFactory
 from tests.factories.diary import clinician_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_2027")]
 Q1_2027 = Quarter(2027, 1)  # April to June 2027: early May (3rd) and spring (31st) bank holidays
 
 
