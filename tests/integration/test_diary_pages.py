@@ -426,3 +426,22 @@ def test_a_re_offer_whose_time_passed_unbooked_says_so_not_vacant(client, team, 
     page = client.get(case_page).content.decode()
     assert "(not booked before it came)" in page
     assert "(vacant)" not in page
+
+
+def test_recording_an_outcome_twice_says_it_is_recorded_and_offers_no_form_again(
+    client, team, choice_clinician
+):
+    appointment = booking.book_first_core(
+        slot_ids=[SlotFactory(team=team).pk], case=CaseFactory(team=team), by=choice_clinician
+    )
+    client.force_login(choice_clinician)
+    url = reverse("diary:outcome", args=[team.pk, appointment.pk])
+    cancel = {"outcome": AppointmentStatus.CANCELLED_BY_FAMILY, "reason": "Unwell"}
+    assert client.post(url, cancel).status_code == 302
+
+    again = client.post(url, cancel)
+    page = again.content.decode()
+    assert again.status_code == 400
+    assert "This appointment already has an outcome: cancelled by the family." in page
+    assert "It is recorded as cancelled by the family" in page
+    assert "Record what happened</button>" not in page
