@@ -54,10 +54,17 @@ WHERE s.team_id = ANY(%(teams)s) AND s.quarter_start = ANY(%(quarters)s) AND s.s
         AND pg_xact_status(x.xid::text::xid8) IS DISTINCT FROM 'aborted')
 """
 
-# Taken before the first row is counted: the newest change visible, and who is still writing.
+# Taken before the first row is counted: the newest change visible, and who is still writing. A
+# snapshot lists the transactions running in every database of the server; those of sessions in
+# another database cannot write these tables, so they are left out (a busy neighbour database, or
+# the test groups running side by side, would otherwise make every summary look unfinished).
 START = """
 SELECT COALESCE((SELECT max(id) FROM dashboard_change), 0),
-       ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x)
+       ARRAY(
+           SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+           WHERE x::text::bigint % 4294967296 NOT IN (
+               SELECT backend_xid::text::bigint FROM pg_stat_activity
+               WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()))
 """
 
 

@@ -367,6 +367,28 @@ def test_a_transaction_in_flight_when_a_summary_was_worked_out_makes_it_stale_wh
     assert after.slots.lost == 3
 
 
+def test_a_transaction_in_another_database_leaves_a_summary_right(team, quarter, planned):
+    """Another database on the same server cannot write these tables: its transactions in flight
+    when a summary is worked out do not make the summary stale when they end."""
+    other_database = {**connection.get_connection_params(), "dbname": "postgres"}
+    elsewhere = psycopg2.connect(**other_database)
+    try:
+        with elsewhere.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # a transaction with an id, in flight
+        # A later transaction ends first, so the snapshot lists the one in flight by its id.
+        later = psycopg2.connect(**other_database)
+        with later, later.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")
+        later.close()
+        summary.activities([team], [quarter])
+        worked_out = stored(team, quarter)
+        elsewhere.commit()
+    finally:
+        elsewhere.close()
+    summary.activities([team], [quarter])
+    assert stored(team, quarter).computed_at == worked_out.computed_at  # used, not worked out again
+
+
 @refuses("dashboard_one_summary_a_quarter")
 def test_one_summary_per_team_and_quarter_whatever_writes_it(team, quarter):
     SummaryFactory(team_id=team.pk, quarter_start=quarter.start, start_month=quarter.start_month)
