@@ -137,7 +137,7 @@ def _book_first_core(*, slot_ids: list[int], case: Case, by: User) -> tuple[Appo
     # the diary's busiest write, and each statement costs more to send and plan than to run).
     # The rules are the Python below; the SQL only fetches and stores.
     locked = _lock_case_and_slots(slot_ids, case=case)
-    if locked.has_first_core or locked.case.state != CaseState.AWAITING_FIRST_CORE:
+    if locked.has_first_core or not waiting_for_first_core(locked.case):
         existing = _booked_already(slot_ids, case=case, locked=locked.case)
         if existing is not None:
             return existing, None
@@ -358,7 +358,7 @@ def _booked_already(slot_ids: list[int], *, case: Case, locked: Case) -> Appoint
         raise BookingError(
             MESSAGES["already_booked"].format(child=case.child_name, when=_when(existing.starts_at))
         )
-    if locked.state == CaseState.AWAITING_FIRST_CORE:
+    if waiting_for_first_core(locked):
         return None
     raise BookingError(cases.refusal(locked, StepKind.BOOK_FIRST_CORE).message)
 
@@ -383,10 +383,15 @@ def fill_slots(*, case: Case, slots: list[Slot], kind: str, by: User) -> Appoint
     return appointment
 
 
+def waiting_for_first_core(case: Case) -> bool:
+    """Whether the family can be booked a first Core appointment now (as far as its case says)."""
+    return case.state == CaseState.AWAITING_FIRST_CORE
+
+
 def why_not_bookable(*, case: Case, slots: Sequence[Slot], clinician_ids: list[int]) -> str | None:
     """Why these slots cannot be booked for this family now, for the confirm page (None if they
     can). Only a courtesy before the confirm: the booking checks again under its locks."""
-    if case.state != CaseState.AWAITING_FIRST_CORE:
+    if not waiting_for_first_core(case):
         return cases.refusal(case, StepKind.BOOK_FIRST_CORE).message
     if any(not slot.is_vacant for slot in slots):
         return MESSAGES["no_longer_free"]

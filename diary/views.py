@@ -20,7 +20,7 @@ from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
 from diary.models import Appointment, Slot
 from partnership import cases
-from partnership.models import Case, CaseState
+from partnership.models import Case
 
 SEARCH_LIMIT = 20
 ALTERNATIVES = 5
@@ -71,11 +71,8 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         results = search.search(search.Filters(team=team), limit=SEARCH_LIMIT)
     # Book buttons only where a booking can be made: the team's own people, a family waiting for
     # its first Core appointment (anything else would be refused after the confirm).
-    can_book = (
-        case is not None
-        and case.state == CaseState.AWAITING_FIRST_CORE
-        and access.belongs_to_team(request.user, team)
-    )
+    waiting = case is not None and booking.waiting_for_first_core(case)
+    can_book = waiting and access.belongs_to_team(request.user, team)
     context = {
         "team": team,
         "case": case,
@@ -83,6 +80,7 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         "results": results,
         "filters": _filter_query(request.GET),
         "can_book": can_book,
+        "waiting": waiting,
         "case_state": cases.in_a_sentence(case.get_state_display()) if case else "",
         # Reversed once for the page, not once a result.
         "book_url": reverse("diary:book", args=[team.pk, case.pk]) if can_book else "",
