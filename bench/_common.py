@@ -163,6 +163,7 @@ class Server:
     worker_class: str
     load_before: float = 0.0  # the 1-minute load average when measuring started
     pid: int = 0  # gunicorn's master: its children are the workers
+    celery_pid: int = 0  # a Celery worker serving it (`celery_worker`), if one was started: its pool too
 
     def access_log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -252,6 +253,49 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         shutil.rmtree(logs, ignore_errors=True)
 
 
+@contextmanager
+def celery_worker(server: Server, *, database_url: str, startup_timeout: float = 60) -> Iterator[Path]:
+    """A Celery worker for the server, as `make run` starts one beside the web (one pool process),
+    so that what the web asks of the worker (draining the outbox) is done, and its CPU counted, in
+    the same run. Emails go to Django's dummy backend. Its log's path is given; it is stopped and
+    the log removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="capa-bench-worker-"))
+    log = directory / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "DEBUG": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "capa", "worker", "--concurrency=1", "--loglevel=INFO"]
+    command += ["--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h"]
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
+    server.celery_pid = process.pid
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while " ready." not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise BenchFailed(
+                    f"the Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.1)
+        yield log
+    finally:
+        server.celery_pid = 0
+        process.send_signal(signal.SIGTERM)  # a warm shutdown: the task in hand is finished
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _wait_until_listening(process: subprocess.Popen, server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -310,17 +354,26 @@ class CpuUse:
     web: float  # gunicorn: the master and its workers
     database: float  # every process named postgres on this machine (any cluster), backends and all
     client: float  # this process: the benchmark, its client threads included
+    # The Celery worker serving the server (its main process and pool), if any, and the broker:
+    # every process named redis-server on this machine.
+    worker: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.web + self.database + self.client
+        return self.web + self.database + self.client + self.worker
 
     def __add__(self, other: CpuUse) -> CpuUse:
-        return CpuUse(self.web + other.web, self.database + other.database, self.client + other.client)
+        return CpuUse(
+            self.web + other.web,
+            self.database + other.database,
+            self.client + other.client,
+            self.worker + other.worker,
+        )
 
 
 class CpuMeter:
-    """Counts the CPU the server, PostgreSQL and this benchmark use between `start` and `stop`,
+    """Counts the CPU the server, PostgreSQL, this benchmark, and the Celery worker and Redis use
+    between `start` and `stop`,
     from /proc (Linux only: elsewhere `stop` gives None). A process that ends in between takes its
     CPU with it (an autovacuum worker, a restarted gunicorn worker); the benchmarks keep their
     workers and database connections for the whole run, so that is little.
@@ -339,10 +392,13 @@ class CpuMeter:
         after = _processes()
         if not after or self.server.pid not in after:
             return None
-        used = {"web": 0.0, "database": 0.0, "client": 0.0}
+        used = {"web": 0.0, "database": 0.0, "client": 0.0, "worker": 0.0}
+        celery = self.server.celery_pid
         for pid, process in after.items():
             if process.name == "postgres":
                 who = "database"
+            elif process.name == "redis-server" or (celery and celery in (pid, process.parent)):
+                who = "worker"
             elif self.server.pid in (pid, process.parent):
                 who = "web"
             elif pid == os.getpid():

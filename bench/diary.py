@@ -889,6 +889,36 @@ def check_database(answers: list[Answer]) -> None:
         raise common.BenchFailed(f"{len(booked)} bookings answered 302, {len(cases)} appointments made")
 
 
+@dataclass(frozen=True)
+class Emails:
+    written: int  # by the bookings measured (one a clinician of each)
+    sent: int  # of those, by the worker
+    drains: int  # drain tasks the worker received during the run, the warm-up's included
+
+
+EMAILS_SENT_WITHIN = 30  # seconds after the last request: a booking's email left unsent is a bug
+
+
+def emails_sent(answers: list[Answer], worker_log: Path) -> Emails:
+    """Wait for the worker to send the measured bookings' emails (nudged by the bookings alone: no
+    beat runs here); BenchFailed if any is left behind."""
+    from diary.models import Appointment, OutboxEmail, OutboxStatus
+
+    booked = [a.attempt.case_id for a in answers if a.status == 302]
+    appointments = Appointment.objects.filter(case_id__in=booked).values_list("pk", flat=True)
+    emails = OutboxEmail.objects.filter(about__in=[f"appointment:{pk}" for pk in appointments])
+    deadline = time.monotonic() + EMAILS_SENT_WITHIN
+    while emails.exclude(status=OutboxStatus.SENT).exists():
+        if time.monotonic() > deadline:
+            raise common.BenchFailed(
+                f"{emails.exclude(status=OutboxStatus.SENT).count()} of the bookings' emails were not sent "
+                f"{EMAILS_SENT_WITHIN} s after the last request"
+            )
+        time.sleep(0.2)
+    drains = len(re.findall(r"Task diary\.tasks\.drain_outbox\[[^]]+\] received", worker_log.read_text()))
+    return Emails(written=emails.count(), sent=emails.filter(status=OutboxStatus.SENT).count(), drains=drains)
+
+
 # --- The report --------------------------------------------------------------------------------------
 
 
@@ -994,9 +1024,13 @@ def print_cpu(*, noop: list[Phase], booking: Phase, floor: Phase, ratio: float) 
     noop_requests = sum(len(phase.answers) for phase in noop)
     noop_seconds = sum(phase.seconds for phase in noop)
     cores = common.usable_cores()
-    header = f"{'requests':<26} {'web':>7} {'database':>9} {'bench':>7} {'all':>7}   {'cores busy':>10}"
+    header = (
+        f"{'requests':<26} {'web':>7} {'database':>9} {'worker+Redis':>13} {'bench':>7} {'all':>7}   "
+        f"{'cores busy':>10}"
+    )
     print("\nCPU per request (ms of user and system time, from /proc: gunicorn's master and workers;")
-    print("every process named postgres on this machine; this benchmark's process, client threads included)")
+    print("every process named postgres on this machine; the Celery worker sending the emails, and")
+    print("every redis-server; this benchmark's process, client threads included)")
     print(header)
     print("-" * len(header))
     for name, cpu, requests, seconds in (
@@ -1004,15 +1038,20 @@ def print_cpu(*, noop: list[Phase], booking: Phase, floor: Phase, ratio: float) 
         ("book (POST), all", booking.cpu, len(booking.answers), booking.seconds),
         (FLOOR, floor.cpu, len(floor.answers), floor.seconds),
     ):
-        parts = (cpu.web, cpu.database, cpu.client, cpu.total)
-        per = [common.milliseconds(part / requests) for part in parts]
+        parts = (cpu.web, cpu.database, cpu.worker, cpu.client, cpu.total)
+        web, database, worker, client, total = [common.milliseconds(part / requests) for part in parts]
         busy = f"{cpu.total / seconds:.2f} of {cores}"
-        print(f"{name:<26} {per[0]:>7} {per[1]:>9} {per[2]:>7} {per[3]:>7}   {busy:>10}")
+        print(f"{name:<26} {web:>7} {database:>9} {worker:>13} {client:>7} {total:>7}   {busy:>10}")
     noop_each = noop_cpu.total / noop_requests
     cost = (booking.cpu.total / len(booking.answers)) / noop_each
     print(
         f"A booking costs {cost:.1f} times the CPU of a no-op: were the cores as busy in both runs, "
         f"the throughput ratio would be {1 / cost:.2f} (measured: {ratio:.2f})"
+    )
+    alone = ((booking.cpu.total - booking.cpu.worker) / len(booking.answers)) / noop_each
+    print(
+        f"Without the worker's and Redis's share (as if they ran on another machine) a booking costs "
+        f"{alone:.1f} times a no-op: a ratio of {1 / alone:.2f}"
     )
     floor_cost = (floor.cpu.total / len(floor.answers)) / noop_each
     print(f"The floor costs {floor_cost:.1f} times the CPU of a no-op: a ratio of {1 / floor_cost:.2f}")
@@ -1220,38 +1259,41 @@ def main() -> int:
                     for booker in bookers:
                         fetch_csrf(server.port, booker)
                     server.log_entries(since=since, expected=len(bookers))
-                    # Warm-up at the same concurrency: every worker has run a booking and a 409.
-                    measured(server, "warm-up", noop_path, noop_work(server.port, noop_path, bookers, 5))
-                    warm = range(options.booking_warm_up)
-                    measured(server, "warm-up", book_path, booking_work(server.port, bookers, warm))
-                    load_before = os.getloadavg()[0]
-                    noop_before = measured(
-                        server,
-                        "no-op, before",
-                        noop_path,
-                        noop_work(server.port, noop_path, bookers, options.noop_requests),
-                    )
-                    booking = measured(
-                        server,
-                        "book",
-                        book_path,
-                        booking_work(server.port, bookers, range(options.booking_warm_up, rounds)),
-                    )
-                    floor_path = reverse("bench-booking-floor", args=[seeded.team_id, 0]).split("/0/")[0]
-                    warm = range(FLOOR_WARM_UP)
-                    measured(server, "warm-up", floor_path, floor_work(server.port, bookers, warm))
-                    floor = measured(
-                        server,
-                        "floor",
-                        floor_path,
-                        floor_work(server.port, bookers, range(FLOOR_WARM_UP, floor_rounds)),
-                    )
-                    noop_after = measured(
-                        server,
-                        "no-op, after",
-                        noop_path,
-                        noop_work(server.port, noop_path, bookers, options.noop_requests),
-                    )
+                    # From here to the end of the no-ops after, a Celery worker drains the outbox.
+                    with common.celery_worker(server, database_url=database_url) as worker_log:
+                        # Warm-up at the same concurrency: every worker has run a booking and a 409.
+                        measured(server, "warm-up", noop_path, noop_work(server.port, noop_path, bookers, 5))
+                        warm = range(options.booking_warm_up)
+                        measured(server, "warm-up", book_path, booking_work(server.port, bookers, warm))
+                        load_before = os.getloadavg()[0]
+                        noop_before = measured(
+                            server,
+                            "no-op, before",
+                            noop_path,
+                            noop_work(server.port, noop_path, bookers, options.noop_requests),
+                        )
+                        booking = measured(
+                            server,
+                            "book",
+                            book_path,
+                            booking_work(server.port, bookers, range(options.booking_warm_up, rounds)),
+                        )
+                        floor_path = reverse("bench-booking-floor", args=[seeded.team_id, 0]).split("/0/")[0]
+                        warm = range(FLOOR_WARM_UP)
+                        measured(server, "warm-up", floor_path, floor_work(server.port, bookers, warm))
+                        floor = measured(
+                            server,
+                            "floor",
+                            floor_path,
+                            floor_work(server.port, bookers, range(FLOOR_WARM_UP, floor_rounds)),
+                        )
+                        noop_after = measured(
+                            server,
+                            "no-op, after",
+                            noop_path,
+                            noop_work(server.port, noop_path, bookers, options.noop_requests),
+                        )
+                        emails = emails_sent(booking.answers, worker_log)
                 check_contests(booking.answers)
                 check_database(booking.answers)
                 check_database(floor.answers)
@@ -1295,6 +1337,12 @@ def main() -> int:
                     f"checked against the database), {pairs} were pairs of two clinicians' slots; "
                     f"{vacant_before} bookable choices before; warm-up {options.booking_warm_up} attempts "
                     "and 5 no-ops a user, not counted"
+                )
+                print(
+                    f"Emails: the {outcomes['booked']} bookings wrote {emails.written}, all sent by the "
+                    f"Celery worker before the end of the run; it was asked for {emails.drains} drains of "
+                    "the outbox in all (warm-up included): a drain is not asked for again while one asked "
+                    "for has not started (capa/broker.py)"
                 )
 
                 print("\nTargets")

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from capa.broker import enqueue_now
+from capa.broker import enqueue_unless_waiting
 from capa.templatetags.nhsuk import uk_datetime
 from diary.models import Appointment, ClinicianTime, OutboxEmail, OutboxStatus
 
@@ -50,11 +50,12 @@ def nudge_after_commit() -> None:
 
 
 def nudge_worker() -> None:
-    """Ask the worker to drain the outbox now. Never fails or slows the request: if the broker is
+    """Ask the worker to drain the outbox now, unless a drain already asked for has not started
+    (it will see this transaction's emails). Never fails or slows the request: if the broker is
     down the beat's every-minute drain sends the email later."""
     from diary.tasks import drain_outbox
 
-    enqueue_now(drain_outbox)
+    enqueue_unless_waiting(drain_outbox)
 
 
 def _clinicians(appointment: Appointment):

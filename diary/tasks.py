@@ -10,8 +10,10 @@ from django.db import InterfaceError, OperationalError
 @shared_task(acks_late=True)
 def drain_outbox() -> int:
     """Send the outbox's due emails. Beat runs it every minute, and writes nudge it after commit."""
+    from capa.broker import mark_started
     from diary.outbox import drain  # inside: the worker imports tasks before Django is ready
 
+    mark_started(drain_outbox)  # before draining: a nudge skipped from now on is not missed
     return drain()
 
 

@@ -1,11 +1,13 @@
 """A web request sends a task on a connection kept between requests, and never waits on a broker
-that is gone: a stale kept connection is replaced once, an unreachable broker is a quick False."""
+that is gone: a stale kept connection is replaced once, an unreachable broker is a quick False. A
+drain of the outbox is not sent again while one sent is still waiting for a worker."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+import redis
 from kombu import Connection
 
 from capa import broker
@@ -43,3 +45,61 @@ def test_an_unreachable_broker_is_a_quick_false(monkeypatch):
     assert broker.enqueue_now(drain_outbox) is False
     assert time.monotonic() - started < 3  # one refused connection each try, no kombu retries
     assert broker._kept.connection is None
+
+
+@pytest.fixture
+def queue():
+    """The broker's default queue, emptied, and the drain's waiting mark cleared."""
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    client.delete("celery", broker._mark(drain_outbox))
+    yield client
+    client.delete("celery", broker._mark(drain_outbox))
+    client.close()
+
+
+def test_a_drain_is_not_sent_again_while_one_sent_has_not_started(queue):
+    assert broker.enqueue_unless_waiting(drain_outbox)
+    assert broker.enqueue_unless_waiting(drain_outbox)
+    assert queue.llen("celery") == 1
+
+    broker.mark_started(drain_outbox)  # a worker has taken it: what is written from now on needs another
+    assert broker.enqueue_unless_waiting(drain_outbox)
+    assert queue.llen("celery") == 2
+
+
+def test_the_drain_task_drops_the_mark_before_it_drains(queue, monkeypatch):
+    from diary import outbox
+
+    marks_when_draining = []
+
+    def drain():
+        marks_when_draining.append(queue.exists(broker._mark(drain_outbox)))
+
+    monkeypatch.setattr(outbox, "drain", drain)
+    broker.enqueue_unless_waiting(drain_outbox)
+
+    drain_outbox.run()
+
+    assert marks_when_draining == [0]
+
+
+def test_a_send_that_fails_leaves_no_mark_behind(queue, monkeypatch):
+    monkeypatch.setattr(broker, "enqueue_now", lambda task: False)
+    assert broker.enqueue_unless_waiting(drain_outbox) is False
+    assert not queue.exists(broker._mark(drain_outbox))
+
+    monkeypatch.undo()
+    assert broker.enqueue_unless_waiting(drain_outbox)
+    assert queue.llen("celery") == 1
+
+
+def test_a_mark_left_by_a_lost_task_expires(queue):
+    broker.enqueue_unless_waiting(drain_outbox)
+    assert 0 < queue.ttl(broker._mark(drain_outbox)) <= broker.WAITING_FOR
+
+
+def test_an_unreachable_redis_is_a_quick_false_for_a_drain_too(monkeypatch):
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    assert broker.enqueue_unless_waiting(drain_outbox) is False
+    assert time.monotonic() - started < 3

@@ -35,6 +35,7 @@ from diary.models import (
     SlotStatus,
 )
 from diary.slots import at
+from partnership.demo import PREFIX as CASE_DEMO
 from partnership.models import Case
 from planning import job_plans
 from planning.capacity import Balance
@@ -337,8 +338,15 @@ def test_every_clinician_puts_in_their_target_of_first_core_slots_this_quarter(c
         assert booked.exists(), team
         assert slots.annotate(clinicians=Count("times")).filter(clinicians=2).exists(), team  # joint work
         for row in demo_team_quarter(team.name, quarter).clinicians:
-            # A joint slot counts for both its clinicians; a re-offer replaces lost capacity, on top.
-            put_in = slots.filter(times__clinician=row.clinician, reoffer_of__isnull=True).count()
+            # A joint slot counts for both its clinicians; a re-offer replaces lost capacity, on top;
+            # and a family of the case demo seen at Choice last quarter may be booked (again, after
+            # a missed one) into this one: slots booked straight for those are not put in against
+            # the target (on some days of the year there are none, on others a few).
+            put_in = (
+                slots.filter(times__clinician=row.clinician, reoffer_of__isnull=True)
+                .exclude(appointment_links__appointment__case__family_reference__startswith=CASE_DEMO)
+                .count()
+            )
             assert put_in == row.core_target_whole, row.clinician
         assert f"{team.name}: {slots.count()} first Core slots put in, {booked.count()} booked" in out
     # Families are booked at Choice into the next four weeks, and nothing after has an outcome yet.

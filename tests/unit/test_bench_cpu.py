@@ -1,5 +1,6 @@
-"""bench/_common.CpuMeter: the CPU the server (a process and its children), PostgreSQL and the
-benchmark's own threads spent, which the diary benchmark prints per request beside the throughput."""
+"""bench/_common.CpuMeter: the CPU the server (a process and its children), PostgreSQL, the Celery
+worker and Redis, and the benchmark's own threads spent, which the diary benchmark prints per
+request beside the throughput."""
 
 from __future__ import annotations
 
@@ -44,9 +45,17 @@ os.kill(child, 9)
 """
 
 
-def _server(pid: int) -> Server:
+def _server(pid: int, *, celery_pid: int = 0) -> Server:
     nowhere = Path("/dev/null")
-    return Server(port=0, access_log=nowhere, error_log=nowhere, workers=1, worker_class="sync", pid=pid)
+    return Server(
+        port=0,
+        access_log=nowhere,
+        error_log=nowhere,
+        workers=1,
+        worker_class="sync",
+        pid=pid,
+        celery_pid=celery_pid,
+    )
 
 
 def _burn_here(seconds: float) -> None:
@@ -55,7 +64,7 @@ def _burn_here(seconds: float) -> None:
         pass
 
 
-def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0):
+def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0, as_celery: bool = False):
     burner = subprocess.Popen(
         [sys.executable, "-c", BURN, str(seconds), child_name],
         stdin=subprocess.PIPE,
@@ -63,7 +72,9 @@ def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0):
         text=True,
     )
     try:
-        meter = CpuMeter(_server(burner.pid))
+        # As the Celery worker, the burner is the server's worker; otherwise it is the server.
+        server = _server(1, celery_pid=burner.pid) if as_celery else _server(burner.pid)
+        meter = CpuMeter(server)
         meter.start()
         burner.stdin.write("go\n")
         burner.stdin.flush()
@@ -83,7 +94,22 @@ def test_the_server_and_its_workers_and_this_process_are_each_counted():
     # /proc counts in ticks of 10 ms, each process may lose up to two to rounding.
     assert 0.55 <= used.web <= 0.9, used  # the master and its worker, 0.3 s each
     assert 0.17 <= used.client <= 0.5, used
-    assert used.total == pytest.approx(used.web + used.database + used.client)
+    assert used.total == pytest.approx(used.web + used.database + used.client + used.worker)
+
+
+def test_the_celery_worker_and_its_pool_are_counted_apart_from_the_server():
+    used = _measure(0.3, "worker", as_celery=True)
+
+    assert used is not None
+    assert 0.55 <= used.worker <= 0.9, used  # the worker's main process and its pool child
+    assert used.web < 0.1, used  # pid 1, the "server" here, is not this test's doing
+
+
+def test_redis_is_counted_with_the_worker_by_its_processes_name():
+    used = _measure(0.3, "redis-server")
+
+    assert used is not None
+    assert used.worker >= 0.27, used  # the child named redis-server (and any real one meanwhile)
 
 
 def test_postgresql_is_counted_by_its_processes_name():
@@ -116,7 +142,7 @@ def test_a_server_that_is_gone_is_not_measured():
 
 
 def test_uses_add_up_by_who_spent_them():
-    both = CpuUse(web=1.0, database=0.5, client=0.25) + CpuUse(web=2.0, database=0.25, client=0.0)
+    both = CpuUse(web=1.0, database=0.5, client=0.25, worker=0.5) + CpuUse(web=2.0, database=0.25, client=0.0)
 
-    assert both == CpuUse(web=3.0, database=0.75, client=0.25)
-    assert both.total == 4.0
+    assert both == CpuUse(web=3.0, database=0.75, client=0.25, worker=0.5)
+    assert both.total == 4.5
