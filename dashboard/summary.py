@@ -54,18 +54,36 @@ WHERE s.team_id = ANY(%(teams)s) AND s.quarter_start = ANY(%(quarters)s) AND s.s
         AND pg_xact_status(x.xid::text::xid8) IS DISTINCT FROM 'aborted')
 """
 
-# Taken before the first row is counted: the newest change visible, and who is still writing. A
-# snapshot lists the transactions running in every database of the server; those of sessions in
-# another database cannot write these tables, so they are left out (a busy neighbour database, or
-# the test groups running side by side, would otherwise make every summary look unfinished).
-START = """
+# Taken before the first row is counted: the newest change visible, and who is still writing.
+# - A snapshot lists the transactions running in every database of the server; those of sessions
+#   in another database cannot write these tables, so they are left out (a busy neighbour
+#   database, or the test groups running side by side, would otherwise make every summary look
+#   unfinished).
+# - A snapshot lists them only up to the newest transaction to have ended (its xmax). One that took
+#   its id later may still have written a change older than the newest one seen (ids are taken
+#   at the first write, change rows after it), so the sessions of this database that hold an id
+#   are listed too. pg_stat_activity gives their 32-bit ids: each becomes the 64-bit id nearest
+#   the snapshot's xmax (transactions running at once are never 2^31 ids apart).
+
+# The 64-bit id nearest the 64-bit `xmax` whose low 32 bits are `xid` (SQL, on bigints; mod() and
+# not %, which a driver would take for a parameter).
+NEAREST_FULL_XID = "{xmax} + mod(mod({xid} - {xmax}, 4294967296) + 6442450944, 4294967296) - 2147483648"
+_SESSION_XID = NEAREST_FULL_XID.format(
+    xid="backend_xid::text::bigint", xmax="pg_snapshot_xmax(now.snapshot)::text::bigint"
+)
+START = f"""
 SELECT COALESCE((SELECT max(id) FROM dashboard_change), 0),
        ARRAY(
-           SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-           WHERE x::text::bigint % 4294967296 NOT IN (
+           SELECT x::text::bigint FROM pg_snapshot_xip(now.snapshot) AS x
+           WHERE mod(x::text::bigint, 4294967296) NOT IN (
                SELECT backend_xid::text::bigint FROM pg_stat_activity
-               WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()))
-"""
+               WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+           UNION
+           SELECT {_SESSION_XID}
+           FROM pg_stat_activity
+           WHERE backend_xid IS NOT NULL AND datname = current_database() AND pid <> pg_backend_pid())
+FROM (SELECT pg_current_snapshot() AS snapshot) AS now
+"""  # noqa: S608  (no input: the one placeholder filled is the constant above)
 
 
 def activities(

@@ -14,6 +14,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import quarterly, summary
 from dashboard.models import Change, Summary
@@ -365,6 +367,73 @@ def test_a_transaction_in_flight_when_a_summary_was_worked_out_makes_it_stale_wh
     after = shown(team, quarter)
     assert after == fresh(team, quarter)
     assert after.slots.lost == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_newer_than_the_last_transaction_to_end_makes_the_summary_stale_when_it_commits(
+    team,
+    quarter,
+    scenario,
+):
+    """A snapshot lists the transactions in flight only up to the newest one to have ended: here
+    the writer took its id after another transaction that then wrote a later change and ended, so
+    the snapshot leaves the writer out. The summary asks for the database's sessions too: without
+    them it would be used, and wrong, once the writer commits."""
+    params = connection.get_connection_params()
+    earlier, writer = psycopg2.connect(**params), psycopg2.connect(**params)
+    try:
+        with earlier.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # takes its id first
+        with writer.cursor() as cursor:  # a newer id, and the older change
+            cursor.execute(
+                "UPDATE diary_slot SET status = 'lost' WHERE team_id = %s AND status = 'vacant'", [team.pk]
+            )
+        with earlier.cursor() as cursor:  # the newer change, then the end: the newest to end
+            cursor.execute("UPDATE accounts_team SET name = name WHERE id = %s", [team.pk])
+        earlier.commit()
+        before_commit = shown(team, quarter)
+        assert before_commit.slots.lost == 1
+        assert shown(team, quarter) == before_commit  # still in flight: still right
+        writer.commit()
+    finally:
+        earlier.close()
+        writer.close()
+    after = shown(team, quarter)
+    assert after == fresh(team, quarter)
+    assert after.slots.lost == 3
+
+
+def test_a_session_of_this_database_holding_an_id_is_in_flight_by_its_64_bit_id(team):
+    writer = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            (its_id,) = cursor.fetchone()
+        with connection.cursor() as cursor:
+            cursor.execute(summary.START)
+            _changes_upto, in_flight = cursor.fetchone()
+    finally:
+        writer.close()
+    assert its_id in in_flight
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    epoch=st.integers(min_value=0, max_value=2**20),
+    low=st.one_of(st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 3, 2**31, 2**32 - 2, 2**32 - 1])),
+    ahead=st.integers(min_value=-(2**30), max_value=2**30),
+)
+def test_a_32_bit_id_becomes_the_64_bit_id_nearest_the_snapshot(epoch, low, ahead):
+    """Whatever the epoch, and on either side of an epoch's end, of the xmax or of the id."""
+    full = epoch * 2**32 + low
+    xmax = max(full + ahead, 3)  # 0 to 2 are never transactions' ids; still within 2^30 of `full`
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + summary.NEAREST_FULL_XID.format(xid="%(xid)s::bigint", xmax="%(xmax)s::bigint"),
+            {"xid": full % 2**32, "xmax": xmax},
+        )
+        (nearest,) = cursor.fetchone()
+    assert nearest == full
 
 
 def test_a_transaction_in_another_database_leaves_a_summary_right(team, quarter, planned):
