@@ -154,6 +154,9 @@ def _work_out(
     while span[-1] != last:
         span.append(span[-1].next())
     with connection.cursor() as cursor:
+        # pg_stat_activity is read once a transaction and kept: a second summary worked out in the
+        # same transaction would otherwise see its sessions as they were at the first.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(START)
         changes_upto, in_flight = cursor.fetchone()
     fresh = quarterly.activities(teams, span, now=now)

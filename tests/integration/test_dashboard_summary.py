@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import given, settings
@@ -401,6 +401,35 @@ def test_a_writer_newer_than_the_last_transaction_to_end_makes_the_summary_stale
     after = shown(team, quarter)
     assert after == fresh(team, quarter)
     assert after.slots.lost == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_summary_worked_out_in_one_transaction_sees_the_sessions_as_they_are_then(
+    team, other_team, quarter, scenario
+):
+    """PostgreSQL keeps what pg_stat_activity said for the rest of a transaction unless told to
+    forget it: the writer here started after the first summary of the transaction was worked out."""
+    params = connection.get_connection_params()
+    earlier, writer = psycopg2.connect(**params), psycopg2.connect(**params)
+    try:
+        with transaction.atomic():
+            shown(other_team, quarter)  # the transaction's first look at the sessions
+            with earlier.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()")
+            with writer.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE diary_slot SET status = 'lost' WHERE team_id = %s AND status = 'vacant'",
+                    [team.pk],
+                )
+            with earlier.cursor() as cursor:
+                cursor.execute("UPDATE accounts_team SET name = name WHERE id = %s", [team.pk])
+            earlier.commit()
+            assert shown(team, quarter).slots.lost == 1
+            writer.commit()
+            assert shown(team, quarter) == fresh(team, quarter)
+    finally:
+        earlier.close()
+        writer.close()
 
 
 def test_a_session_of_this_database_holding_an_id_is_in_flight_by_its_64_bit_id(team):
