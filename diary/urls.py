@@ -20,6 +20,7 @@ urlpatterns = [
     # Diaries out: a clinician's iCalendar feed, the team's week, team sessions.
     path("calendar/<str:token>.ics", views_calendar.feed, name="feed"),
     path("calendar/", views_calendar.calendar_settings, name="calendar-settings"),
+    path("calendar/reset/", views_calendar.calendar_reset, name="calendar-reset"),
     path("teams/<int:team_id>/week/", views_calendar.team_week, name="team-week"),
     path("teams/<int:team_id>/sessions/new/", views_calendar.team_session_new, name="team-session-new"),
     path(

@@ -42,9 +42,20 @@ def _week_url(team_id: int, day) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def calendar_settings(request: HttpRequest) -> HttpResponse:
-    """The user's own feed address, how to subscribe to it in Outlook, and a button to reset it."""
+    """The user's own feed address, how to subscribe to it in Outlook, and the way to reset it."""
+    calendar_feed = ical.ensure_feed(request.user)
+    address = request.build_absolute_uri(reverse("diary:feed", args=[calendar_feed.token]))
+    # No webcal:// link: calendars may fetch those over plain HTTP, and the address is a secret.
+    return render(request, "diary/calendar_settings.html", {"address": address})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_reset(request: HttpRequest) -> HttpResponse:
+    """Asks first, then resets: every calendar subscribed to the old address stops updating, and
+    that cannot be undone."""
     if request.method == "POST":
         ical.reset_feed(request.user)
         messages.success(
@@ -52,10 +63,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
             "Your calendar address is reset: the old one no longer works. Subscribe again with the new one.",
         )
         return redirect("diary:calendar-settings")
-    calendar_feed = ical.ensure_feed(request.user)
-    address = request.build_absolute_uri(reverse("diary:feed", args=[calendar_feed.token]))
-    # No webcal:// link: calendars may fetch those over plain HTTP, and the address is a secret.
-    return render(request, "diary/calendar_settings.html", {"address": address})
+    return render(request, "diary/calendar_reset.html")
 
 
 @login_required

@@ -132,7 +132,10 @@ def test_a_clinician_finds_their_calendar_address_and_resets_it(page, live_serve
     assert address.startswith(f"{live_server.url}/diary/calendar/")
     assert axe_violations(page) == []
 
-    submit(page, "Reset my calendar address")
+    submit(page, "Reset my calendar address")  # a link that looks like a button: it asks first
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reset your calendar address?")
+    assert axe_violations(page) == []
+    submit(page, "Yes, reset my calendar address")
 
     expect(page.get_by_role("alert")).to_contain_text("the old one no longer works")
     assert page.get_by_label("Your calendar address").input_value() != address

@@ -432,7 +432,7 @@ SPECS: dict[str, Spec] = {
             persona="clinician",
             url={**TEAM, "slot_id": url_ref("slot", "slot2", "choice_slot")},
         ),
-        Spec("diary:calendar-settings", persona="clinician"),
+        Spec("diary:calendar-reset", persona="clinician"),
         Spec(
             "diary:team-session-new",
             persona="lead",

@@ -295,6 +295,7 @@ EXPECTED: dict[str, Row] = {
         kwargs=lambda world: {"token": world["calendar_feed"].token},
     ),
     "diary:calendar-settings": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
+    "diary:calendar-reset": Row(anonymous=302, clinician=200, team_lead=200, admin=200, outsider=200),
     "diary:team-week": Row(
         anonymous=302,
         clinician=200,

@@ -176,10 +176,15 @@ def test_resetting_the_address_makes_the_old_one_404(client, tom):
     old_url = reverse("diary:feed", args=[old])
     assert f"http://testserver{old_url}" in page.content.decode()
     assert Client().get(old_url).status_code == 200
+    assert client.post(reverse("diary:calendar-settings")).status_code == 405  # the settings only show
 
-    response = client.post(reverse("diary:calendar-settings"))
+    asked = client.get(reverse("diary:calendar-reset"))  # asked first: nothing changes yet
+    assert "This cannot be undone" in asked.content.decode()
+    assert CalendarFeed.objects.get(clinician=tom).token == old
+    response = client.post(reverse("diary:calendar-reset"))
 
     assert response.status_code == 302
+    assert response.url == reverse("diary:calendar-settings")
     new = CalendarFeed.objects.get(clinician=tom).token
     assert new != old
     assert len(new) >= 43  # 32 random bytes
