@@ -213,13 +213,7 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         workers=workers,
         worker_class="sync",
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-        "DEBUG": "0",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = _served_env(database_url)
     command = [
         sys.executable,
         "-m",
@@ -244,13 +238,30 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         _wait_until_listening(process, server, startup_timeout)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)  # gunicorn's graceful stop: the worker finishes first
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)  # gunicorn's graceful stop: the worker finishes first
         shutil.rmtree(logs, ignore_errors=True)
+
+
+def _served_env(database_url: str, **more: str) -> dict[str, str]:
+    """The environment of the processes a benchmark starts: bench settings, DEBUG off."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "DEBUG": "0",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **more,
+    }
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM, the graceful stop of gunicorn and Celery alike; SIGKILL if that takes over 15 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
@@ -261,14 +272,7 @@ def celery_worker(server: Server, *, database_url: str, startup_timeout: float =
     the log removed afterwards."""
     directory = Path(tempfile.mkdtemp(prefix="capa-bench-worker-"))
     log = directory / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-        "DEBUG": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = _served_env(database_url, EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
     command = [sys.executable, "-m", "celery", "-A", "capa", "worker", "--concurrency=1", "--loglevel=INFO"]
     command += ["--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h"]
     with log.open("ab") as output:
@@ -287,12 +291,7 @@ def celery_worker(server: Server, *, database_url: str, startup_timeout: float =
         yield log
     finally:
         server.celery_pid = 0
-        process.send_signal(signal.SIGTERM)  # a warm shutdown: the task in hand is finished
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)  # a warm shutdown: the task in hand is finished
         shutil.rmtree(directory, ignore_errors=True)
 
 

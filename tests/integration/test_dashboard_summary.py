@@ -6,6 +6,8 @@ slot starting, or a new day, makes it stale; and what is shown always equals a f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -369,16 +371,12 @@ def test_a_transaction_in_flight_when_a_summary_was_worked_out_makes_it_stale_wh
     assert after.slots.lost == 3
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_writer_newer_than_the_last_transaction_to_end_makes_the_summary_stale_when_it_commits(
-    team,
-    quarter,
-    scenario,
-):
-    """A snapshot lists the transactions in flight only up to the newest one to have ended: here
-    the writer took its id after another transaction that then wrote a later change and ended, so
-    the snapshot leaves the writer out. The summary asks for the database's sessions too: without
-    them it would be used, and wrong, once the writer commits."""
+@contextmanager
+def writer_newer_than_the_newest_to_end(team) -> Iterator[psycopg2.extensions.connection]:
+    """A transaction that marks the team's vacant slots lost and stays in flight, commit it to end
+    it. It took its id after another transaction that then wrote a later change and ended: the
+    newest to end, where a snapshot's list of transactions in flight stops, so the list leaves
+    the writer out."""
     params = connection.get_connection_params()
     earlier, writer = psycopg2.connect(**params), psycopg2.connect(**params)
     try:
@@ -391,13 +389,25 @@ def test_a_writer_newer_than_the_last_transaction_to_end_makes_the_summary_stale
         with earlier.cursor() as cursor:  # the newer change, then the end: the newest to end
             cursor.execute("UPDATE accounts_team SET name = name WHERE id = %s", [team.pk])
         earlier.commit()
+        yield writer
+    finally:
+        earlier.close()
+        writer.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_newer_than_the_last_transaction_to_end_makes_the_summary_stale_when_it_commits(
+    team,
+    quarter,
+    scenario,
+):
+    """The summary asks for the database's sessions too: without them it would be used, and
+    wrong, once the writer commits."""
+    with writer_newer_than_the_newest_to_end(team) as writer:
         before_commit = shown(team, quarter)
         assert before_commit.slots.lost == 1
         assert shown(team, quarter) == before_commit  # still in flight: still right
         writer.commit()
-    finally:
-        earlier.close()
-        writer.close()
     after = shown(team, quarter)
     assert after == fresh(team, quarter)
     assert after.slots.lost == 3
@@ -409,27 +419,12 @@ def test_a_second_summary_worked_out_in_one_transaction_sees_the_sessions_as_the
 ):
     """PostgreSQL keeps what pg_stat_activity said for the rest of a transaction unless told to
     forget it: the writer here started after the first summary of the transaction was worked out."""
-    params = connection.get_connection_params()
-    earlier, writer = psycopg2.connect(**params), psycopg2.connect(**params)
-    try:
-        with transaction.atomic():
-            shown(other_team, quarter)  # the transaction's first look at the sessions
-            with earlier.cursor() as cursor:
-                cursor.execute("SELECT pg_current_xact_id()")
-            with writer.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE diary_slot SET status = 'lost' WHERE team_id = %s AND status = 'vacant'",
-                    [team.pk],
-                )
-            with earlier.cursor() as cursor:
-                cursor.execute("UPDATE accounts_team SET name = name WHERE id = %s", [team.pk])
-            earlier.commit()
+    with transaction.atomic():
+        shown(other_team, quarter)  # the transaction's first look at the sessions
+        with writer_newer_than_the_newest_to_end(team) as writer:
             assert shown(team, quarter).slots.lost == 1
             writer.commit()
-            assert shown(team, quarter) == fresh(team, quarter)
-    finally:
-        earlier.close()
-        writer.close()
+        assert shown(team, quarter) == fresh(team, quarter)
 
 
 def test_a_session_of_this_database_holding_an_id_is_in_flight_by_its_64_bit_id(team):
