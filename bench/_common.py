@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_MODULE = "bench._settings"
 RESERVED_PORTS = {8000}  # `make run` serves there
@@ -164,6 +166,7 @@ class Server:
     load_before: float = 0.0  # the 1-minute load average when measuring started
     pid: int = 0  # gunicorn's master: its children are the workers
     celery_pid: int = 0  # a Celery worker serving it (`celery_worker`), if one was started: its pool too
+    redis_port: int = 0  # the port of that worker's Redis (its broker, and the web's)
 
     def access_log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -242,10 +245,21 @@ def serve(*, database_url: str, workers: int = 1, startup_timeout: float = 60) -
         shutil.rmtree(logs, ignore_errors=True)
 
 
+BENCH_REDIS_DATABASE = 15  # the benchmarks' own, emptied when their Celery worker starts
+
+
+def bench_redis_url() -> str:
+    """REDIS_URL's server, the benchmarks' own database on it: no task queued by anything else is
+    taken by the benchmark's worker, and none of its tasks is left for anybody else's."""
+    return urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{BENCH_REDIS_DATABASE}").geturl()
+
+
 def _served_env(database_url: str, **more: str) -> dict[str, str]:
-    """The environment of the processes a benchmark starts: bench settings, DEBUG off."""
+    """The environment of the processes a benchmark starts: bench settings, DEBUG off, the
+    benchmarks' Redis database."""
     return {
         **os.environ,
+        "REDIS_URL": bench_redis_url(),
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "DEBUG": "0",
@@ -273,6 +287,9 @@ def celery_worker(server: Server, *, database_url: str, startup_timeout: float =
     directory = Path(tempfile.mkdtemp(prefix="capa-bench-worker-"))
     log = directory / "worker.log"
     env = _served_env(database_url, EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+    with redis.Redis.from_url(env["REDIS_URL"]) as broker:
+        broker.flushdb()  # no task or mark left by an earlier run
+    server.redis_port = urlsplit(env["REDIS_URL"]).port or 6379
     command = [sys.executable, "-m", "celery", "-A", "capa", "worker", "--concurrency=1", "--loglevel=INFO"]
     command += ["--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h"]
     with log.open("ab") as output:
@@ -290,7 +307,7 @@ def celery_worker(server: Server, *, database_url: str, startup_timeout: float =
             time.sleep(0.1)
         yield log
     finally:
-        server.celery_pid = 0
+        server.celery_pid = server.redis_port = 0
         _stop(process)  # a warm shutdown: the task in hand is finished
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -353,8 +370,8 @@ class CpuUse:
     web: float  # gunicorn: the master and its workers
     database: float  # every process named postgres on this machine (any cluster), backends and all
     client: float  # this process: the benchmark, its client threads included
-    # The Celery worker serving the server (its main process and pool), if any, and the broker:
-    # every process named redis-server on this machine.
+    # The Celery worker serving the server (its main process and pool), if any, and its broker:
+    # the redis-server on its port.
     worker: float = 0.0
 
     @property
@@ -387,6 +404,17 @@ class CpuMeter:
     def start(self) -> None:
         self.before = _processes()
 
+    def _is_the_broker(self, pid: int, process: _Process) -> bool:
+        """The redis-server the server's Celery worker uses, known by the port in its command
+        line (redis-server shows the address it listens on there)."""
+        if process.name != "redis-server" or not self.server.redis_port:
+            return False
+        try:
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            return False  # it ended while we looked
+        return re.search(rf"[:\s]{self.server.redis_port}(\s|$)", command_line) is not None
+
     def stop(self) -> CpuUse | None:
         after = _processes()
         if not after or self.server.pid not in after:
@@ -396,7 +424,7 @@ class CpuMeter:
         for pid, process in after.items():
             if process.name == "postgres":
                 who = "database"
-            elif process.name == "redis-server" or (celery and celery in (pid, process.parent)):
+            elif (celery and celery in (pid, process.parent)) or self._is_the_broker(pid, process):
                 who = "worker"
             elif self.server.pid in (pid, process.parent):
                 who = "web"

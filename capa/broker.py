@@ -87,10 +87,11 @@ def enqueue_unless_waiting(task) -> bool:
     whatever the skipping caller committed. True if the task was sent or is waiting already.
     """
     try:
-        first = _marks(task.app.conf.broker_url).set(_mark(task), "1", nx=True, ex=WAITING_FOR)
-    except redis.RedisError:
-        first = True  # send anyway: enqueue_now fails fast and logs if the broker is out of reach
-    if not first:
+        marked = bool(_marks(task.app.conf.broker_url).set(_mark(task), "1", nx=True, ex=WAITING_FOR))
+    except Exception:  # noqa: BLE001  (Redis out of reach, or a broker that is not Redis: send anyway)
+        logger.debug("could not mark %s as waiting", task.name, exc_info=True)
+        return enqueue_now(task)  # fails fast, and logs, if the broker is out of reach too
+    if not marked:
         return True
     if enqueue_now(task):
         return True
@@ -106,8 +107,8 @@ def mark_started(task) -> None:
 def _forget(task) -> None:
     try:
         _marks(task.app.conf.broker_url).delete(_mark(task))
-    except redis.RedisError:
-        # Left in place, the mark expires in WAITING_FOR; the beat's sweeps cover the gap.
+    except Exception:  # noqa: BLE001  (never fails the caller: see below)
+        # Left in place, the mark expires in WAITING_FOR; the beat's sweeps send what waits.
         logger.warning("could not clear the waiting mark of %s", task.name, exc_info=True)
 
 

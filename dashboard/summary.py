@@ -68,9 +68,17 @@ WHERE s.team_id = ANY(%(teams)s) AND s.quarter_start = ANY(%(quarters)s) AND s.s
 # The 64-bit id nearest the 64-bit `xmax` whose low 32 bits are `xid` (SQL, on bigints; mod() and
 # not %, which a driver would take for a parameter).
 NEAREST_FULL_XID = "{xmax} + mod(mod({xid} - {xmax}, 4294967296) + 6442450944, 4294967296) - 2147483648"
-_SESSION_XID = NEAREST_FULL_XID.format(
-    xid="backend_xid::text::bigint", xmax="pg_snapshot_xmax(now.snapshot)::text::bigint"
-)
+
+
+def sessions_in_flight(xmax: str) -> str:
+    """SQL: the 64-bit ids of the other sessions of this database that hold one, nearest `xmax`
+    (an SQL bigint)."""
+    full = NEAREST_FULL_XID.format(xid="backend_xid::text::bigint", xmax=xmax)
+    return f"""SELECT {full} FROM pg_stat_activity
+           WHERE backend_xid IS NOT NULL AND datname = current_database()
+             AND pid <> pg_backend_pid()"""  # noqa: S608  (no input)
+
+
 START = f"""
 SELECT COALESCE((SELECT max(id) FROM dashboard_change), 0),
        ARRAY(
@@ -79,11 +87,9 @@ SELECT COALESCE((SELECT max(id) FROM dashboard_change), 0),
                SELECT backend_xid::text::bigint FROM pg_stat_activity
                WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
            UNION
-           SELECT {_SESSION_XID}
-           FROM pg_stat_activity
-           WHERE backend_xid IS NOT NULL AND datname = current_database() AND pid <> pg_backend_pid())
+           {sessions_in_flight("pg_snapshot_xmax(now.snapshot)::text::bigint")})
 FROM (SELECT pg_current_snapshot() AS snapshot) AS now
-"""  # noqa: S608  (no input: the one placeholder filled is the constant above)
+"""  # noqa: S608  (no input: built from the constants above)
 
 
 def activities(

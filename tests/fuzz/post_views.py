@@ -701,6 +701,7 @@ GET_ONLY = {
     "diary:search",
     "diary:letter",
     "diary:feed",
+    "diary:calendar-settings",
     "diary:team-week",
     "diary:publication",
     "diary:publication-progress",

@@ -5,6 +5,7 @@ drain of the outbox is not sent again while one sent is still waiting for a work
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -13,6 +14,8 @@ from kombu import Connection
 from capa import broker
 from capa.celery import app as celery_app
 from diary.tasks import drain_outbox
+
+PRIVATE_REDIS_DATABASE = 12  # and 13 for the second xdist worker: no other test uses them
 
 
 @pytest.fixture(autouse=True)
@@ -48,12 +51,17 @@ def test_an_unreachable_broker_is_a_quick_false(monkeypatch):
 
 
 @pytest.fixture
-def queue():
-    """The broker's default queue, emptied, and the drain's waiting mark cleared."""
-    client = redis.Redis.from_url(celery_app.conf.broker_url)
-    client.delete("celery", broker._mark(drain_outbox))
+def queue(monkeypatch, worker_id):
+    """The broker moved to a Redis database of this test process's own (the main group's two
+    xdist workers share REDIS_URL's, and their bookings nudge through it), emptied before and
+    after: its default queue is the list named "celery"."""
+    index = PRIVATE_REDIS_DATABASE + (int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0)
+    url = urlsplit(celery_app.conf.broker_url)._replace(path=f"/{index}").geturl()
+    monkeypatch.setattr(celery_app.conf, "broker_url", url)
+    client = redis.Redis.from_url(url)
+    client.flushdb()
     yield client
-    client.delete("celery", broker._mark(drain_outbox))
+    client.flushdb()
     client.close()
 
 
@@ -84,11 +92,11 @@ def test_the_drain_task_drops_the_mark_before_it_drains(queue, monkeypatch):
 
 
 def test_a_send_that_fails_leaves_no_mark_behind(queue, monkeypatch):
-    monkeypatch.setattr(broker, "enqueue_now", lambda task: False)
-    assert broker.enqueue_unless_waiting(drain_outbox) is False
+    with monkeypatch.context() as patched:
+        patched.setattr(broker, "enqueue_now", lambda task: False)
+        assert broker.enqueue_unless_waiting(drain_outbox) is False
     assert not queue.exists(broker._mark(drain_outbox))
 
-    monkeypatch.undo()
     assert broker.enqueue_unless_waiting(drain_outbox)
     assert queue.llen("celery") == 1
 
@@ -96,6 +104,16 @@ def test_a_send_that_fails_leaves_no_mark_behind(queue, monkeypatch):
 def test_a_mark_left_by_a_lost_task_expires(queue):
     broker.enqueue_unless_waiting(drain_outbox)
     assert 0 < queue.ttl(broker._mark(drain_outbox)) <= broker.WAITING_FOR
+
+
+def test_a_broker_that_is_not_redis_still_gets_the_task_sent(queue, monkeypatch):
+    sent = []
+    monkeypatch.setattr(celery_app.conf, "broker_url", "memory://")  # no Redis to mark in
+    monkeypatch.setattr(broker, "enqueue_now", lambda task: sent.append(task.name) or True)
+
+    assert broker.enqueue_unless_waiting(drain_outbox)
+    broker.mark_started(drain_outbox)  # nothing to drop: no error either
+    assert sent == [drain_outbox.name]
 
 
 def test_an_unreachable_redis_is_a_quick_false_for_a_drain_too(monkeypatch):

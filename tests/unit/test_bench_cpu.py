@@ -45,7 +45,7 @@ os.kill(child, 9)
 """
 
 
-def _server(pid: int, *, celery_pid: int = 0) -> Server:
+def _server(pid: int, *, celery_pid: int = 0, redis_port: int = 0) -> Server:
     nowhere = Path("/dev/null")
     return Server(
         port=0,
@@ -55,6 +55,7 @@ def _server(pid: int, *, celery_pid: int = 0) -> Server:
         worker_class="sync",
         pid=pid,
         celery_pid=celery_pid,
+        redis_port=redis_port,
     )
 
 
@@ -64,16 +65,30 @@ def _burn_here(seconds: float) -> None:
         pass
 
 
-def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0, as_celery: bool = False):
+def _measure(
+    seconds: float,
+    child_name: str,
+    *,
+    burn_here: float = 0.0,
+    as_celery: bool = False,
+    listens_on: str = "",
+    redis_port: int = 0,
+):
     burner = subprocess.Popen(
-        [sys.executable, "-c", BURN, str(seconds), child_name],
+        # `listens_on` only shows in the command line, where redis-server shows its address.
+        [sys.executable, "-c", BURN, str(seconds), child_name, listens_on],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    # As the Celery worker, the burner serves a server that only sleeps; otherwise it is the server.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]) if as_celery else None
     try:
-        # As the Celery worker, the burner is the server's worker; otherwise it is the server.
-        server = _server(1, celery_pid=burner.pid) if as_celery else _server(burner.pid)
+        server = (
+            _server(sleeper.pid, celery_pid=burner.pid)
+            if sleeper
+            else _server(burner.pid, redis_port=redis_port)
+        )
         meter = CpuMeter(server)
         meter.start()
         burner.stdin.write("go\n")
@@ -85,6 +100,9 @@ def _measure(seconds: float, child_name: str, *, burn_here: float = 0.0, as_cele
         return meter.stop()
     finally:
         burner.communicate("")
+        if sleeper:
+            sleeper.kill()
+            sleeper.wait()
 
 
 def test_the_server_and_its_workers_and_this_process_are_each_counted():
@@ -102,14 +120,17 @@ def test_the_celery_worker_and_its_pool_are_counted_apart_from_the_server():
 
     assert used is not None
     assert 0.55 <= used.worker <= 0.9, used  # the worker's main process and its pool child
-    assert used.web < 0.1, used  # pid 1, the "server" here, is not this test's doing
+    assert used.web < 0.1, used  # the "server" here only sleeps
 
 
-def test_redis_is_counted_with_the_worker_by_its_processes_name():
-    used = _measure(0.3, "redis-server")
+def test_the_workers_redis_is_counted_with_the_worker_and_no_other_redis():
+    ours = _measure(0.3, "redis-server", listens_on="127.0.0.1:6391", redis_port=6391)
+    another = _measure(0.3, "redis-server", listens_on="127.0.0.1:63910", redis_port=6391)
 
-    assert used is not None
-    assert used.worker >= 0.27, used  # the child named redis-server (and any real one meanwhile)
+    assert ours is not None
+    assert another is not None
+    assert 0.27 <= ours.worker <= 0.5, ours  # the child named redis-server, on the worker's port
+    assert another.worker == 0, another  # a redis-server on another port is nobody's here
 
 
 def test_postgresql_is_counted_by_its_processes_name():
