@@ -239,3 +239,12 @@ def team_week(*, team: Team, monday: date) -> TeamWeek:
     for held in ordered:
         held.clinicians.sort(key=lambda c: (c.last_name, c.first_name))
     return TeamWeek(team=team, monday=monday, days=days, rows=rows, sessions=ordered)
+
+
+def session_clinicians(session: TeamSession) -> list[User]:
+    """The clinicians a team session holds time of, by surname (a cancelled one: those it held)."""
+    return list(
+        User.objects.filter(
+            diary_time__team_session=session, diary_time__is_live=not session.is_cancelled
+        ).order_by("last_name", "first_name", "pk")
+    )

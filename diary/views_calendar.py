@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
 from capa.templatetags.nhsuk import uk_date, uk_time
@@ -121,10 +121,23 @@ def team_session_new(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def team_session_cancel(request: HttpRequest, team_id: int, session_id: int) -> HttpResponse:
+    """Asks first, then cancels: the clinicians' time is freed at once and may be booked, so a
+    cancellation cannot simply be taken back."""
     team = access.get_team_for_job_planning(request.user, team_id)
-    session = get_object_or_404(TeamSession, pk=session_id, team=team)
+    session = get_object_or_404(TeamSession.objects.select_related("venue"), pk=session_id, team=team)
+    if request.method == "GET":
+        return render(
+            request,
+            "diary/team_session_cancel.html",
+            {
+                "team": team,
+                "session": session,
+                "clinicians": calendar_queries.session_clinicians(session),
+                "week_url": _week_url(team.pk, session.starts_at.astimezone(slots.LONDON).date()),
+            },
+        )
     try:
         sessions.cancel_team_session(session=session, by=request.user)
     except sessions.SessionError as problem:

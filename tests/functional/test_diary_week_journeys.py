@@ -47,7 +47,7 @@ def tick(page: Page, label: str) -> None:
     page.keyboard.press("Space")
 
 
-def submit(page: Page, name: str) -> None:
+def submit(page: Page, name: str | re.Pattern) -> None:
     page.get_by_role("button", name=name).focus()
     page.keyboard.press("Enter")
 
@@ -123,6 +123,15 @@ def test_a_lead_puts_in_a_team_meeting_by_keyboard_and_sees_it_in_the_week(
         choice_clinician.pk
     ]
     assert axe_violations(page) == []
+
+    # Cancelling it asks first, on a page of its own.
+    submit(page, re.compile("^Cancel Team business meeting on"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cancel Team business meeting?")
+    assert axe_violations(page) == []
+    submit(page, "Yes, cancel Team business meeting")
+    expect(page.get_by_role("alert")).to_contain_text("is cancelled: the clinicians' time is free again")
+    session.refresh_from_db()
+    assert session.is_cancelled
 
 
 def test_a_clinician_finds_their_calendar_address_and_resets_it(page, live_server, choice_clinician):

@@ -312,12 +312,12 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: team_id(world),
     ),
-    "diary:team-session-cancel": Row(  # POST only
+    "diary:team-session-cancel": Row(  # asks first: the leads only
         anonymous=302,
-        clinician=405,
-        team_lead=405,
-        admin=405,
-        outsider=405,
+        clinician=403,
+        team_lead=200,
+        admin=403,
+        outsider=404,
         kwargs=lambda world: {"team_id": world["team"].pk, "session_id": world["team_session"].pk},
     ),
     "diary:choice-book": Row(

@@ -373,8 +373,17 @@ def test_a_clinician_may_not_put_in_or_cancel_a_team_session(client, team, team_
 def test_a_lead_cancels_a_session_from_the_week(client, team, team_lead, tom):
     session = put_in_meeting(team=team, lead=team_lead, clinicians=[tom], starts_at=next_weekday_at(13))
     client.force_login(team_lead)
+    cancel = reverse("diary:team-session-cancel", args=[team.pk, session.pk])
+    day = timezone.localdate(session.starts_at)
+    week = reverse("diary:team-week", args=[team.pk]) + f"?week={day.isoformat()}"
+    assert cancel in client.get(week).content.decode()
 
-    response = client.post(reverse("diary:team-session-cancel", args=[team.pk, session.pk]), follow=True)
+    asked = client.get(cancel).content.decode()  # asked first: nothing changes yet
+    assert "this cannot be undone" in asked
+    assert str(tom) in asked
+    session.refresh_from_db()
+    assert not session.is_cancelled
+    response = client.post(cancel, follow=True)
 
     assert response.status_code == 200
     assert "is cancelled: the clinicians&#x27; time is free again" in response.content.decode()
