@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Team
+from capa import partials
 from capa.ids import is_id
 from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
@@ -85,9 +86,10 @@ def search_page(request: HttpRequest, team_id: int) -> HttpResponse:
         # Reversed once for the page, not once a result.
         "book_url": reverse("diary:book", args=[team.pk, case.pk]) if can_book else "",
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "search-results":
-        # The results alone; the full page shows its errors in base.html's summary (and by the fields).
-        return render(request, "diary/_search_results.html", {**context, "partial": True})
+    if partials.wants_part(request, "search-results"):
+        # The results, with a summary of any errors, and the filters to show or clear errors by.
+        swapped = partials.fields_to_swap(request, form)
+        return render(request, "diary/_search_results.html", {**context, "partial": True, "swapped": swapped})
     return render(request, "diary/search.html", context)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Team
+from capa import partials
 from capa.ids import is_id
 from capa.templatetags.nhsuk import hours as hours_text
 from capa.templatetags.nhsuk import uk_date
@@ -88,8 +89,11 @@ def team_capacity(request: HttpRequest, team_id: int) -> HttpResponse:
         "balance_chart": charts.targets_against_need_chart([now, following]),
         "choice_look_ahead": choice.look_ahead(team, weeks=planning.settings.choice_look_ahead_weeks),
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "what-if-results":
-        return render(request, "planning/_what_if_results.html", context)
+    if partials.wants_part(request, "what-if-results"):
+        swapped = partials.fields_to_swap(request, what_if_form)
+        return render(
+            request, "planning/_what_if_results.html", {**context, "partial": True, "swapped": swapped}
+        )
     return render(request, "planning/team_capacity.html", context)
 
 

@@ -1,6 +1,7 @@
 """Template helpers for NHS.UK frontend markup: form widgets, the error summary, UK dates and times.
 
 - `{% error_summary form %}`: the NHS error summary (base.html shows it for a `form` in the context).
+- `{% swapped_field form.date_to %}`: the field's group again, for htmx to swap in out of band.
 - `{{ slot.starts_at|uk_datetime }}`: Tue 14 Jan 2027, 14:30 (London time); `uk_date`, `uk_time`.
 - `{{ profile.contracted_hours_per_week|hours }}`: 37.5.
 """
@@ -148,6 +149,13 @@ def _form_errors(form) -> list[tuple[str, str]]:
     for field in visible:
         errors.extend((str(message), f"#{first_input_id(field)}") for message in field.errors)
     return errors
+
+
+@register.inclusion_tag("nhsuk/field.html")
+def swapped_field(field: BoundField) -> dict:
+    """The field's group, marked for htmx to swap in place of the one on the page (hx-swap-oob):
+    a form that answers as it changes shows its errors by the fields, not only in the summary."""
+    return {"field": field, "oob": True}
 
 
 @register.inclusion_tag("nhsuk/error_summary.html")

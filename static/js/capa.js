@@ -58,3 +58,34 @@ document.addEventListener("htmx:confirm", (event) => {
     event.preventDefault();
   }
 });
+
+// A form that searches as it changes shows its errors by the fields, not only in the summary by
+// the results: the server swaps in the groups that show an error now and, to clear them, those
+// that showed one before, which only the page knows. The form names those here.
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt;
+  if (!(form instanceof HTMLFormElement)) {
+    return;
+  }
+  const shown = [...form.querySelectorAll(".nhsuk-form-group--error[id]")].map((group) => group.id);
+  if (shown.length) {
+    event.detail.headers["Capa-Errors-Shown"] = shown.join(" ");
+  }
+});
+
+// A field swapped in keeps whatever was typed or ticked in it while the search ran: the server
+// could only echo what was sent. (htmx gives the focus back to the box with the same id.)
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail;
+  for (const old of target.querySelectorAll("input[id]")) {
+    const fresh = fragment.querySelector(`#${CSS.escape(old.id)}`);
+    if (!fresh) {
+      continue;
+    }
+    if (old.type === "checkbox" || old.type === "radio") {
+      fresh.checked = old.checked;
+    } else {
+      fresh.value = old.value;
+    }
+  }
+});

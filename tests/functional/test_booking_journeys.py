@@ -6,7 +6,7 @@ axe-core checks every page state on the way."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -196,4 +196,50 @@ def test_a_date_typed_into_the_filters_keeps_every_box_and_searches_once_whole(
     ]
     expect(page.locator("#results li")).to_have_count(3)  # the joint slots from the third week on
     expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+    check(page)
+
+
+def type_date(page: Page, group: str, day: date) -> None:
+    """Into each box of the date, leaving it with Tab as a person would."""
+    boxes = page.get_by_role("group", name=group, exact=True)
+    for part, text in (("Day", str(day.day)), ("Month", str(day.month)), ("Year", str(day.year))):
+        boxes.get_by_label(part, exact=True).focus()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+
+
+def test_a_filter_in_error_says_so_by_the_field_and_clears_without_losing_what_is_typed(
+    page, team, choice_clinician, diary
+):
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/diary/teams/{team.pk}/search/")
+    start = timezone.localdate() + timedelta(days=30)
+    type_date(page, "From", start)
+    type_date(page, "To", start - timedelta(days=7))
+
+    to_group = page.locator("#id_date_to-group")
+    expect(to_group.locator(".nhsuk-error-message")).to_contain_text("on or after the 'from' date")
+    expect(page.locator("#search-results")).to_contain_text("There is a problem")
+    to_date = page.get_by_role("group", name="To", exact=True)
+    expect(to_date).to_have_accessible_description(re.compile("on or after"))
+    check(page)
+
+    # Moving "From" a year back clears the error. While that search runs, the user types on into
+    # the "To" day box, which the answer swaps: what they typed stays, and so does the focus.
+    page.evaluate(
+        """() => document.body.addEventListener("htmx:beforeSwap", () => {
+            document.getElementById("id_date_to_day").value = "28";
+        }, {once: true})"""
+    )
+    year = page.get_by_role("group", name="From", exact=True).get_by_label("Year", exact=True)
+    year.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(str(start.year - 1))
+    page.keyboard.press("Tab")  # to the "To" day box
+    expect(to_group.locator(".nhsuk-error-message")).to_have_count(0)
+    expect(to_group).not_to_have_class(re.compile("nhsuk-form-group--error"))
+    expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+    expect(page.locator("#id_date_to_day")).to_have_value("28")
+    expect(page.locator("#id_date_to_day")).to_be_focused()
     check(page)

@@ -110,6 +110,19 @@ def test_a_what_if_moves_the_chart_without_writing_anything(page, team, team_lea
     expect(chart).not_to_have_attribute("data-value", "0")
     expect(page.locator("#projection-table")).to_contain_text("An internal wait will build")
 
+    # A rate over 100% is named by its box as it is typed: the box keeps the focus and the text.
+    rate = page.get_by_label("Choice to Core transfer rate (%)", exact=True)
+    in_force = rate.input_value()
+    type_into(page, "Choice to Core transfer rate (%)", "150")
+    rate_group = page.locator("#what-if-transfer_rate-group")
+    expect(rate_group.locator(".nhsuk-error-message")).to_contain_text("cannot be above 100%")
+    expect(rate).to_be_focused()
+    expect(rate).to_have_value("150")
+    assert axe_violations(page) == []
+    type_into(page, "Choice to Core transfer rate (%)", in_force)
+    expect(rate_group.locator(".nhsuk-error-message")).to_have_count(0)
+    expect(page.locator("#projection-table")).to_contain_text("An internal wait will build")
+
     # Give Tom more Core hours: the wait shrinks.
     page.get_by_text("Change clinicians' hours").focus()
     page.keyboard.press("Enter")

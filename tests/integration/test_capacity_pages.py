@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from capa.partials import ERRORS_SHOWN
 from planning.models import Activity, JobPlan, JobPlanLine, PlanStatus, ReferralRate
 from planning.quarters import Quarter
 from tests.factories import (
@@ -112,6 +114,41 @@ def test_a_bad_what_if_figure_is_named_and_nothing_breaks(client, team, team_lea
     )
     assert response.status_code == 200
     assert "The transfer rate cannot be above 100%" in response.content.decode()
+
+
+def test_a_what_if_figure_typed_wrong_with_javascript_is_named_by_its_box_and_cleared_once_right(
+    client, team, team_lead
+):
+    clinician = a_clinician(team)
+    agreed_plan(clinician, team, core="10.5", other="27")
+    client.force_login(team_lead)
+    url = reverse("planning:team-capacity", args=[team.pk])
+    htmx = {"HX-Request": "true", "HX-Target": "what-if-results"}
+    hours_box = f"what-if-core_{clinician.pk}"
+
+    wrong = client.get(
+        url, {"what_if": "1", "transfer_rate": "150", f"core_{clinician.pk}": "x"}, headers=htmx
+    )
+    text = wrong.content.decode()
+    for group in ("what-if-transfer_rate-group", f"{hours_box}-group"):
+        opening = re.search(
+            rf'<div class="nhsuk-form-group nhsuk-form-group--error" id="{group}"[^>]*>', text
+        )
+        assert opening is not None, text
+        assert 'hx-swap-oob="true"' in opening.group(0)
+    assert 'id="what-if-referrals_per_week-group"' not in text  # no error, none shown before
+    assert "The transfer rate cannot be above 100%" in text
+    assert f'aria-describedby="{hours_box}-error"' in text
+    assert 'data-disable-auto-focus="true"' in text  # the summary leaves the focus in the box typed in
+
+    shown = {ERRORS_SHOWN: f"what-if-transfer_rate-group {hours_box}-group"}
+    right = client.get(
+        url, {"what_if": "1", "transfer_rate": "50", f"core_{clinician.pk}": "12"}, headers={**htmx, **shown}
+    ).content.decode()
+    assert 'id="what-if-transfer_rate-group" hx-swap-oob="true"' in right  # swapped in without the error
+    assert f'id="{hours_box}-group" hx-swap-oob="true"' in right
+    assert "nhsuk-error-message" not in right
+    assert 'id="projection-table"' in right
 
 
 def test_a_plan_that_does_not_add_up_is_refused_by_the_field_and_nothing_is_saved(client, team, team_lead):

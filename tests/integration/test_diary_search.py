@@ -3,6 +3,7 @@ dates, days, times of day, a named clinician, joint work; earliest first."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SkillKind, SkillLevel
+from capa.partials import ERRORS_SHOWN
 from diary import search
 from diary.models import ClinicianTime, Slot
 from tests.factories import ClinicianSkillFactory, SkillFactory, SlotFactory, UserFactory, VenueFactory
@@ -144,3 +146,38 @@ def test_search_results_cost_the_same_queries_for_10_and_1000_slots(client, team
     # the form's skills, venues and clinicians (validation), the slots, their clinicians, and the
     # session's new expiry: the same for 10 slots or 1,000.
     assert queries() == with_10
+
+
+def test_filters_changed_with_javascript_show_their_errors_by_the_fields_and_clear_them(
+    client, team, choice_clinician
+):
+    """htmx asks for the results alone: the answer also carries, to swap in by the filters, each
+    field that shows an error, and each that showed one before (named by the page) to clear it."""
+    client.force_login(choice_clinician)
+    url = reverse("diary:search", args=[team.pk])
+    htmx = {"HX-Request": "true", "HX-Target": "search-results"}
+    backwards = {"date_from_day": "12", "date_from_month": "1", "date_from_year": "2027"} | {
+        "date_to_day": "5",
+        "date_to_month": "1",
+        "date_to_year": "2027",
+    }
+
+    wrong = client.get(url, backwards, headers=htmx).content.decode()
+    to_group = re.search(r'<div class="nhsuk-form-group[^"]*" id="id_date_to-group"[^>]*>', wrong)
+    assert to_group is not None, wrong
+    assert "nhsuk-form-group--error" in to_group.group(0)
+    assert 'hx-swap-oob="true"' in to_group.group(0)
+    assert "The &#x27;to&#x27; date must be on or after the &#x27;from&#x27; date" in wrong
+    assert 'id="id_date_from-group"' not in wrong  # a field without an error, never shown with one
+    assert 'href="#id_date_to_day"' in wrong  # and the summary by the results links to it
+
+    backwards["date_to_month"] = "2"
+    cleared = client.get(url, backwards, headers={**htmx, ERRORS_SHOWN: "id_date_to-group"}).content.decode()
+    to_group = re.search(r'<div class="nhsuk-form-group[^"]*" id="id_date_to-group"[^>]*>', cleared)
+    assert to_group is not None, cleared
+    assert "nhsuk-form-group--error" not in to_group.group(0)
+    assert "nhsuk-error-message" not in cleared
+    assert 'value="2"' in cleared  # the boxes as sent
+
+    quiet = client.get(url, backwards, headers=htmx).content.decode()
+    assert "hx-swap-oob" not in quiet  # nothing to show or clear: the results alone

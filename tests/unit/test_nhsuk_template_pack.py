@@ -178,7 +178,9 @@ def test_an_invalid_form_shows_each_error_by_its_field_and_links_the_summary_to_
     html = render(form)
     page = Elements(html)
 
-    assert html.count('<div class="nhsuk-form-group nhsuk-form-group--error">') == 6
+    assert html.count('<div class="nhsuk-form-group nhsuk-form-group--error"') == 6
+    # Each field's group has an id, so that a page can swap it alone (the diary search's filters).
+    assert '<div class="nhsuk-form-group nhsuk-form-group--error" id="id_name-group">' in html
     assert (
         '<span class="nhsuk-error-message" id="id_name-error">'
         '<span class="nhsuk-u-visually-hidden">Error:</span> This field is required.</span>'
