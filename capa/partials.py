@@ -25,4 +25,8 @@ def fields_to_swap(request: HttpRequest, form: forms.Form) -> list[BoundField]:
     if not form.is_bound:
         return []
     shown = set(request.headers.get(ERRORS_SHOWN, "").split())
-    return [field for field in form if field.errors or f"{field.auto_id}-group" in shown]
+    return [
+        field
+        for field in form
+        if field.auto_id and not field.is_hidden and (field.errors or f"{field.auto_id}-group" in shown)
+    ]

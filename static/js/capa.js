@@ -61,23 +61,48 @@ document.addEventListener("htmx:confirm", (event) => {
 
 // A form that searches as it changes shows its errors by the fields, not only in the summary by
 // the results: the server swaps in the groups that show an error now and, to clear them, those
-// that showed one before, which only the page knows. The form names those here.
+// that showed one before, which only the page knows. The form names those here, by their error
+// message (not by the group's class: htmx keeps a swapped element's old class while it settles, and
+// a request queued behind the last one goes out before then).
 document.addEventListener("htmx:configRequest", (event) => {
   const form = event.detail.elt;
   if (!(form instanceof HTMLFormElement)) {
     return;
   }
-  const shown = [...form.querySelectorAll(".nhsuk-form-group--error[id]")].map((group) => group.id);
+  const shown = [...form.querySelectorAll(".nhsuk-form-group[id]")]
+    .filter((group) => group.querySelector(".nhsuk-error-message"))
+    .map((group) => group.id);
   if (shown.length) {
     event.detail.headers["Capa-Errors-Shown"] = shown.join(" ");
   }
 });
 
-// A field swapped in keeps whatever was typed or ticked in it while the search ran: the server
-// could only echo what was sent. (htmx gives the focus back to the box with the same id.)
+// A field swapped in keeps whatever was typed, chosen or ticked in it while the search ran (the
+// server could only echo what was sent), and the box being typed in keeps its selection (htmx
+// gives the focus back, but not a selection starting at 0, such as a box tabbed into). A group that
+// holds the focus and would show the same message is left alone, so that a screen reader does not
+// read the box out again at every pause in the typing.
+let selectionKept = null;
+
 document.addEventListener("htmx:oobBeforeSwap", (event) => {
   const { target, fragment } = event.detail;
-  for (const old of target.querySelectorAll("input[id]")) {
+  const active = document.activeElement;
+  if (active && target.contains(active)) {
+    const message = (root) => root.querySelector(".nhsuk-error-message")?.textContent ?? "";
+    if (message(target) === message(fragment)) {
+      event.detail.shouldSwap = false;
+      return;
+    }
+    if (active.id && typeof active.selectionStart === "number") {
+      selectionKept = {
+        id: active.id,
+        start: active.selectionStart,
+        end: active.selectionEnd,
+        direction: active.selectionDirection,
+      };
+    }
+  }
+  for (const old of target.querySelectorAll("input[id], select[id], textarea[id]")) {
     const fresh = fragment.querySelector(`#${CSS.escape(old.id)}`);
     if (!fresh) {
       continue;
@@ -88,4 +113,18 @@ document.addEventListener("htmx:oobBeforeSwap", (event) => {
       fresh.value = old.value;
     }
   }
+});
+
+document.addEventListener("htmx:afterSwap", () => {
+  if (!selectionKept) {
+    return;
+  }
+  const box = document.getElementById(selectionKept.id);
+  if (box) {
+    if (document.activeElement !== box) {
+      box.focus({ preventScroll: true });
+    }
+    box.setSelectionRange(selectionKept.start, selectionKept.end, selectionKept.direction);
+  }
+  selectionKept = null;
 });

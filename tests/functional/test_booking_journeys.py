@@ -227,10 +227,12 @@ def test_a_filter_in_error_says_so_by_the_field_and_clears_without_losing_what_i
 
     # Moving "From" a year back clears the error. While that search runs, the user types on into
     # the "To" day box, which the answer swaps: what they typed stays, and so does the focus.
+    typed = str((start - timedelta(days=7)).day % 28 + 1)  # not the day the search sends
     page.evaluate(
-        """() => document.body.addEventListener("htmx:beforeSwap", () => {
-            document.getElementById("id_date_to_day").value = "28";
-        }, {once: true})"""
+        """typed => document.body.addEventListener("htmx:beforeSwap", () => {
+            document.getElementById("id_date_to_day").value = typed;
+        }, {once: true})""",
+        typed,
     )
     year = page.get_by_role("group", name="From", exact=True).get_by_label("Year", exact=True)
     year.focus()
@@ -240,6 +242,43 @@ def test_a_filter_in_error_says_so_by_the_field_and_clears_without_losing_what_i
     expect(to_group.locator(".nhsuk-error-message")).to_have_count(0)
     expect(to_group).not_to_have_class(re.compile("nhsuk-form-group--error"))
     expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
-    expect(page.locator("#id_date_to_day")).to_have_value("28")
+    expect(page.locator("#id_date_to_day")).to_have_value(typed)
     expect(page.locator("#id_date_to_day")).to_be_focused()
     check(page)
+
+    # Back to the later "From": the error returns by "To", whose day box, tabbed into, keeps its
+    # text selected through the swap, so what is typed next replaces it.
+    year.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(str(start.year))
+    page.keyboard.press("Tab")
+    expect(to_group.locator(".nhsuk-error-message")).to_contain_text("on or after the 'from' date")
+    expect(page.locator("#id_date_to_day")).to_be_focused()
+    page.keyboard.type("9")
+    expect(page.locator("#id_date_to_day")).to_have_value("9")
+
+
+def test_a_filter_corrected_the_moment_its_error_is_shown_has_the_error_cleared(
+    page, team, choice_clinician, diary
+):
+    """A search sent while the answer before it settles (htmx gives a swapped element its old class
+    for a moment) still names the fields shown in error, so its answer clears them."""
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/diary/teams/{team.pk}/search/")
+    start = timezone.localdate() + timedelta(days=30)
+    type_date(page, "From", start)
+    expect(page.locator("#no-results")).to_be_visible()  # the search for it has answered
+    page.evaluate(
+        """year => document.body.addEventListener("htmx:afterSwap", () => {
+            const box = document.getElementById("id_date_to_year");
+            box.value = year;
+            box.dispatchEvent(new Event("change", {bubbles: true}));
+        }, {once: true})""",
+        str(start.year + 1),
+    )
+    type_date(page, "To", start - timedelta(days=7))  # wrong: corrected as soon as that is shown
+
+    expect(page.locator("#id_date_to_year")).to_have_value(str(start.year + 1))
+    expect(page.locator("#id_date_to-group .nhsuk-error-message")).to_have_count(0)
+    expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+

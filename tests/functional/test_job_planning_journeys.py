@@ -119,6 +119,7 @@ def test_a_what_if_moves_the_chart_without_writing_anything(page, team, team_lea
     expect(rate).to_be_focused()
     expect(rate).to_have_value("150")
     assert axe_violations(page) == []
+    expect(rate).to_be_focused()  # still, once the summary has settled: it is quiet
     type_into(page, "Choice to Core transfer rate (%)", in_force)
     expect(rate_group.locator(".nhsuk-error-message")).to_have_count(0)
     expect(page.locator("#projection-table")).to_contain_text("An internal wait will build")
