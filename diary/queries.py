@@ -18,6 +18,7 @@ from planning import queries as planning_queries
 from planning.quarters import Quarter
 
 UPCOMING_SHOWN = 100
+REMOVED_SHOWN = 20
 
 
 def result_for(*, team: Team, slot_ids: Sequence[int]) -> Result:
@@ -130,4 +131,21 @@ def clinician_slots_page(*, team: Team, clinician: User) -> dict:
             )
         ).order_by("starts_at")[:UPCOMING_SHOWN]
     )
-    return {"team": team, "clinician": clinician, "targets": counts, "upcoming": upcoming}
+    # Removed slots still to come, so that a slot removed by mistake can be put back.
+    removed = list(
+        Slot.objects.filter(
+            team=team, times__clinician=clinician, status=SlotStatus.REMOVED, starts_at__gt=timezone.now()
+        )
+        .select_related("venue")
+        .prefetch_related(
+            Prefetch(
+                "times",
+                queryset=ClinicianTime.objects.defer("during")
+                .select_related("clinician")
+                .order_by("slot_id", "pk"),
+                to_attr="held_times",
+            )
+        )
+        .order_by("starts_at")[:REMOVED_SHOWN]
+    )
+    return {"team": team, "clinician": clinician, "targets": counts, "upcoming": upcoming, "removed": removed}

@@ -47,6 +47,9 @@ MESSAGES = {
     ),
     "nothing_to_put_in": "No slot is left to put in: every date is a bank holiday or an absence.",
     "not_vacant": "Only a vacant slot can be removed: this one is booked or already gone.",
+    "not_removed": "The slot is in the diary already.",
+    "put_back_in_the_past": "The slot's time has passed: it cannot be put back.",
+    "reoffered_since": "The lost appointment has been re-offered in another slot since this one was removed.",
 }
 
 
@@ -326,4 +329,40 @@ def remove_slot(*, slot: Slot, by: User) -> Slot:
     slot.status = SlotStatus.REMOVED
     slot.save(update_fields=["status"])
     ClinicianTime.objects.filter(slot=slot).update(is_live=False)
+    return slot
+
+
+@polite_when_busy(SlotError)
+@transaction.atomic(durable=True)
+def put_back(*, slot: Slot, by: User) -> Slot:
+    """Put a removed slot back in the diary, vacant, as it was: the undo of `remove_slot`, checked
+    as a new slot is (still to come, the clinicians in the team, the venue in use, no bank holiday,
+    absence or clash). Raises SlotError saying what stands in the way."""
+    set_lock_timeout()
+    slot = Slot.objects.select_for_update().select_related("team", "venue").get(pk=slot.pk)
+    if slot.status != SlotStatus.REMOVED:
+        raise SlotError(MESSAGES["not_removed"])
+    if slot.starts_at <= timezone.now():
+        raise SlotError(MESSAGES["put_back_in_the_past"])
+    if (
+        slot.reoffer_of_id
+        and Slot.objects.filter(reoffer_of_id=slot.reoffer_of_id).exclude(status=SlotStatus.REMOVED).exists()
+    ):
+        raise SlotError(MESSAGES["reoffered_since"])
+    clinicians = [held.clinician for held in slot.times.select_related("clinician").order_by("pk")]
+    times = [SlotTimes(slot.starts_at, slot.ends_at)]
+    _check(team=slot.team, clinicians=clinicians, venue=slot.venue, times=times)
+    lock_diaries(clinicians)
+    clashes = clashes_with_diary(clinicians=clinicians, times=times)
+    if clashes:
+        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes)
+    try:
+        with transaction.atomic():  # a savepoint: as put_in, a race lost to the constraints
+            slot.status = SlotStatus.VACANT
+            slot.save(update_fields=["status"])
+            ClinicianTime.objects.filter(slot=slot).update(is_live=True)
+    except IntegrityError:
+        # An overlapping slot put in since the check, or (a re-offer) the lost slot re-offered again.
+        clashes = [slot.starts_at]
+        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes) from None
     return slot

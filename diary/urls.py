@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("teams/<int:team_id>/clinicians/<int:clinician_id>/slots/pattern/", views.pattern, name="pattern"),
     path("teams/<int:team_id>/slots/<int:slot_id>/remove/", views.remove_slot, name="slot-remove"),
+    path("teams/<int:team_id>/slots/<int:slot_id>/put-back/", views.put_back_slot, name="slot-put-back"),
     # Diaries out: a clinician's iCalendar feed, the team's week, team sessions.
     path("calendar/<str:token>.ics", views_calendar.feed, name="feed"),
     path("calendar/", views_calendar.calendar_settings, name="calendar-settings"),

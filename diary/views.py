@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from accounts import access
 from accounts.models import Team
 from capa import partials
 from capa.ids import is_id
+from capa.templatetags.nhsuk import uk_date, uk_time
 from diary import booking, queries, search, slots
 from diary.forms import OutcomeForm, PatternForm, SearchForm, SlotForm
 from diary.models import Appointment, Slot
@@ -336,23 +338,51 @@ def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRespon
     )
 
 
-@login_required
-@require_POST
-def remove_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpResponse:
+def _slot_to_change(request: HttpRequest, team_id: int, slot_id: int) -> tuple[Team, Slot, set[int]]:
     team = access.get_team_for_diary(request.user, team_id)
     slot = get_object_or_404(Slot.objects.prefetch_related("times"), pk=slot_id, team=team)
     clinician_ids = {t.clinician_id for t in slot.times.all()}
     if not access.may_change_slot(request.user, team, clinician_ids):
-        from django.core.exceptions import PermissionDenied
+        raise PermissionDenied("Only the slot's clinician or a lead removes it or puts it back.")
+    return team, slot, clinician_ids
 
-        raise PermissionDenied("Only the slot's clinician or a lead removes it.")
+
+def _back_to_the_slots(request: HttpRequest, team: Team, clinician_ids: set[int]) -> HttpResponse:
+    if request.user.pk in clinician_ids or not clinician_ids:
+        return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=request.user.pk)
+    # A lead changing a colleague's slot goes back to that colleague's slots.
+    return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=sorted(clinician_ids)[0])
+
+
+def _slot_when(slot: Slot) -> str:
+    return f"{uk_date(slot.starts_at)} at {uk_time(slot.starts_at)}"
+
+
+@login_required
+@require_POST
+def remove_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpResponse:
+    team, slot, clinician_ids = _slot_to_change(request, team_id, slot_id)
     try:
         slots.remove_slot(slot=slot, by=request.user)
     except slots.SlotError as problem:
         messages.info(request, problem.message)
     else:
-        messages.success(request, "The slot is removed from the diary.")
-    if request.user.pk in clinician_ids or not clinician_ids:
-        return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=request.user.pk)
-    # A lead removing a colleague's slot goes back to that colleague's slots.
-    return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=sorted(clinician_ids)[0])
+        messages.success(
+            request,
+            f"The slot on {_slot_when(slot)} is removed from the diary. "
+            "Until its time comes, it can be put back from the removed slots below.",
+        )
+    return _back_to_the_slots(request, team, clinician_ids)
+
+
+@login_required
+@require_POST
+def put_back_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpResponse:
+    team, slot, clinician_ids = _slot_to_change(request, team_id, slot_id)
+    try:
+        slots.put_back(slot=slot, by=request.user)
+    except slots.SlotError as problem:
+        messages.info(request, problem.message)
+    else:
+        messages.success(request, f"The slot on {_slot_when(slot)} is back in the diary, vacant.")
+    return _back_to_the_slots(request, team, clinician_ids)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import SkillLevel
+from capa.templatetags.nhsuk import uk_date, uk_time
 from diary.models import Appointment, AppointmentStatus, Slot
 from tests.factories import (
     DEMO_PASSWORD,
@@ -282,3 +283,20 @@ def test_a_filter_corrected_the_moment_its_error_is_shown_has_the_error_cleared(
     expect(page.locator("#id_date_to-group .nhsuk-error-message")).to_have_count(0)
     expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
 
+
+def test_a_slot_removed_by_mistake_is_put_back_with_the_keyboard(page, team, choice_clinician):
+    slot = SlotFactory(team=team, clinicians=[choice_clinician], starts_at=next_weekday_at(11, weeks_ahead=2))
+    when = f"{uk_date(slot.starts_at)} at {uk_time(slot.starts_at)}"
+    log_in(page, "sam.clinician", DEMO_PASSWORD)
+    page.goto(f"/diary/teams/{team.pk}/clinicians/{choice_clinician.pk}/slots/")
+
+    press(page, page.get_by_role("button", name=f"Remove the slot on {when}"))
+    expect(page.get_by_role("alert")).to_contain_text(f"The slot on {when} is removed from the diary")
+    expect(page.get_by_role("button", name=f"Remove the slot on {when}")).to_have_count(0)
+    check(page)
+
+    press(page, page.get_by_role("button", name=f"Put back the slot on {when}"))
+    expect(page.get_by_role("alert")).to_contain_text(f"The slot on {when} is back in the diary, vacant")
+    expect(page.get_by_role("button", name=f"Remove the slot on {when}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Removed slots still to come")).to_have_count(0)
+    check(page)

@@ -432,6 +432,11 @@ SPECS: dict[str, Spec] = {
             persona="clinician",
             url={**TEAM, "slot_id": url_ref("slot", "slot2", "choice_slot")},
         ),
+        Spec(
+            "diary:slot-put-back",
+            persona="clinician",
+            url={**TEAM, "slot_id": url_ref("slot", "slot2", "choice_slot")},
+        ),
         Spec("diary:calendar-reset", persona="clinician"),
         Spec(
             "diary:team-session-new",

@@ -283,6 +283,14 @@ EXPECTED: dict[str, Row] = {
         outsider=405,
         kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
     ),
+    "diary:slot-put-back": Row(  # POST only: who may post is tested in test_diary_pages
+        anonymous=302,
+        clinician=405,
+        team_lead=405,
+        admin=405,
+        outsider=405,
+        kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
+    ),
     # Diaries out. The feed has no log-in (calendar apps cannot log in): its secret token is the
     # credential, so whoever holds the address gets it. Anyone logged in has their own feed's
     # settings. The week view is the diary's; team sessions are put in by the team's leads only.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from diary import booking
 from diary.models import Appointment, AppointmentStatus, ClinicianTime, OutboxEmail, Slot, SlotStatus
 from partnership.models import Case
-from tests.factories import CaseFactory, SlotFactory, VenueFactory
+from tests.factories import CaseFactory, MembershipFactory, SlotFactory, VenueFactory
 from tests.factories.diary import clinician_in
 
 pytestmark = pytest.mark.django_db
@@ -268,6 +268,39 @@ def test_a_clinician_cannot_remove_a_colleagues_slot_but_a_lead_can(
     client.post(reverse("diary:slot-remove", args=[team.pk, slot.pk]))
     slot.refresh_from_db()
     assert slot.status == SlotStatus.REMOVED
+
+
+def test_a_slot_removed_by_mistake_is_put_back_from_the_clinicians_slots_by_whoever_may_remove_it(
+    client, team, other_team, choice_clinician, team_lead
+):
+    colleague = clinician_in(team)
+    slot = SlotFactory(team=team, clinicians=[colleague])
+    slots_page = reverse("diary:clinician-slots", args=[team.pk, colleague.pk])
+    put_back = reverse("diary:slot-put-back", args=[team.pk, slot.pk])
+    client.force_login(team_lead)
+    removed = client.post(reverse("diary:slot-remove", args=[team.pk, slot.pk]), follow=True)
+    text = removed.content.decode()
+    assert removed.redirect_chain == [(slots_page, 302)]
+    assert "Removed slots still to come" in text
+    assert f'action="{put_back}"' in text
+    assert "it can be put back from the removed slots below" in text
+
+    client.force_login(choice_clinician)  # not theirs, not a lead
+    assert client.post(put_back).status_code == 403
+    client.force_login(MembershipFactory(team=other_team, team_lead=True).user)
+    assert client.post(put_back).status_code == 404
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.REMOVED
+
+    client.force_login(team_lead)
+    back = client.post(put_back, follow=True)
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.VACANT
+    assert ClinicianTime.objects.filter(slot=slot, is_live=True).count() == 1
+    assert "is back in the diary, vacant" in back.content.decode()
+    assert "Removed slots still to come" not in back.content.decode()
+    again = client.post(put_back, follow=True)
+    assert "The slot is in the diary already." in again.content.decode()
 
 
 def test_another_teams_case_is_404(client, team, outsider):

@@ -8,10 +8,11 @@ from datetime import date, time, timedelta
 import pytest
 from django.utils import timezone
 
-from diary import slots
-from diary.models import ClinicianTime, Slot, SlotStatus
+from accounts.models import Membership
+from diary import booking, slots
+from diary.models import AppointmentStatus, ClinicianTime, Slot, SlotStatus
 from planning.quarters import Quarter
-from tests.factories import AbsenceFactory, SlotFactory, VenueFactory
+from tests.factories import AbsenceFactory, CaseFactory, SlotFactory, VenueFactory
 from tests.factories.diary import clinician_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_2027")]
@@ -155,6 +156,67 @@ def test_only_a_vacant_slot_can_be_removed_and_its_time_is_freed(team, team_lead
     assert not ClinicianTime.objects.filter(slot=slot, is_live=True).exists()
     with pytest.raises(slots.SlotError, match="Only a vacant slot"):
         slots.remove_slot(slot=slot, by=team_lead)
+
+
+def test_a_removed_slot_is_put_back_vacant_while_its_time_is_still_to_come_and_free(team, team_lead):
+    clinician = clinician_in(team)
+    slot = SlotFactory(team=team, clinicians=[clinician])
+    slots.remove_slot(slot=slot, by=team_lead)
+    slots.put_back(slot=slot, by=team_lead)
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.VACANT
+    assert list(ClinicianTime.objects.filter(slot=slot).values_list("is_live", flat=True)) == [True]
+    with pytest.raises(slots.SlotError, match="in the diary already"):
+        slots.put_back(slot=slot, by=team_lead)
+
+    # Its time taken since by another slot of the clinician's: refused, the dates named, nothing changed.
+    slots.remove_slot(slot=slot, by=team_lead)
+    SlotFactory(
+        team=team,
+        clinicians=[clinician],
+        starts_at=slot.starts_at + timedelta(minutes=30),
+        ends_at=slot.ends_at + timedelta(minutes=30),
+    )
+    with pytest.raises(slots.SlotError, match="clash with something already in the diary") as refused:
+        slots.put_back(slot=slot, by=team_lead)
+    assert refused.value.clashes == [slot.starts_at]
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.REMOVED
+    assert not ClinicianTime.objects.filter(slot=slot, is_live=True).exists()
+
+
+def test_a_removed_slot_whose_time_has_passed_or_whose_clinician_left_stays_removed(team, team_lead):
+    clinician = clinician_in(team)
+    passed, leaving = SlotFactory(team=team, clinicians=[clinician]), SlotFactory(team=team)
+    for slot in (passed, leaving):
+        slots.remove_slot(slot=slot, by=team_lead)
+    Slot.objects.filter(pk=passed.pk).update(
+        starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1)
+    )
+    with pytest.raises(slots.SlotError, match="time has passed"):
+        slots.put_back(slot=passed, by=team_lead)
+    leaver = ClinicianTime.objects.get(slot=leaving).clinician
+    Membership.objects.filter(user=leaver, team=team).delete()
+    with pytest.raises(slots.SlotError, match="team's own clinicians"):
+        slots.put_back(slot=leaving, by=team_lead)
+    assert set(Slot.objects.filter(pk__in=[passed.pk, leaving.pk]).values_list("status", flat=True)) == {
+        SlotStatus.REMOVED
+    }
+
+
+def test_a_removed_re_offer_is_not_put_back_once_the_lost_appointment_is_re_offered_again(
+    team, team_lead, choice_clinician
+):
+    slot = SlotFactory(team=team, starts_at=timezone.now() + timedelta(hours=3))
+    lost = booking.book_first_core(slot_ids=[slot.pk], case=CaseFactory(team=team), by=choice_clinician)
+    booking.record_outcome(appointment=lost, outcome=AppointmentStatus.CANCELLED_BY_SERVICE, by=team_lead)
+    first = booking.reoffer(appointment=lost, by=team_lead)
+    slots.remove_slot(slot=first, by=team_lead)
+    booking.reoffer(appointment=lost, by=team_lead)
+    with pytest.raises(slots.SlotError, match="re-offered in another slot since"):
+        slots.put_back(slot=first, by=team_lead)
+    first.refresh_from_db()
+    assert first.status == SlotStatus.REMOVED
 
 
 def test_slots_in_the_past_or_of_silly_lengths_are_refused(team, team_lead):
