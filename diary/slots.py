@@ -23,7 +23,7 @@ from accounts.calendar import bank_holidays
 from accounts.models import Membership, Role, Team, User, Venue
 from capa.templatetags.nhsuk import uk_date, uk_time
 from diary.locking import lock_diaries, polite_when_busy, set_lock_timeout
-from diary.models import ClinicianTime, Slot, SlotKind, SlotStatus
+from diary.models import Appointment, ClinicianTime, Slot, SlotKind, SlotStatus
 from planning.models import Absence
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
@@ -337,18 +337,21 @@ def remove_slot(*, slot: Slot, by: User) -> Slot:
 def put_back(*, slot: Slot, by: User) -> Slot:
     """Put a removed slot back in the diary, vacant, as it was: the undo of `remove_slot`, checked
     as a new slot is (still to come, the clinicians in the team, the venue in use, no bank holiday,
-    absence or clash). Raises SlotError saying what stands in the way."""
+    absence or clash). Raises SlotError saying what stands in the way.
+
+    Locks in the order the other writers do, so none can deadlock with it: the slot row alone (not
+    its team's or venue's, which every insert in the team must share at commit), then a re-offer's
+    lost appointment (as `booking.reoffer` does first), then the clinicians' diaries (as `put_in`)."""
     set_lock_timeout()
-    slot = Slot.objects.select_for_update().select_related("team", "venue").get(pk=slot.pk)
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("team", "venue").get(pk=slot.pk)
     if slot.status != SlotStatus.REMOVED:
         raise SlotError(MESSAGES["not_removed"])
     if slot.starts_at <= timezone.now():
         raise SlotError(MESSAGES["put_back_in_the_past"])
-    if (
-        slot.reoffer_of_id
-        and Slot.objects.filter(reoffer_of_id=slot.reoffer_of_id).exclude(status=SlotStatus.REMOVED).exists()
-    ):
-        raise SlotError(MESSAGES["reoffered_since"])
+    if slot.reoffer_of_id is not None:
+        list(Appointment.objects.select_for_update().filter(pk=slot.reoffer_of_id).values_list("pk"))
+        if Slot.objects.filter(reoffer_of_id=slot.reoffer_of_id).exclude(status=SlotStatus.REMOVED).exists():
+            raise SlotError(MESSAGES["reoffered_since"])
     clinicians = [held.clinician for held in slot.times.select_related("clinician").order_by("pk")]
     times = [SlotTimes(slot.starts_at, slot.ends_at)]
     _check(team=slot.team, clinicians=clinicians, venue=slot.venue, times=times)
@@ -357,12 +360,13 @@ def put_back(*, slot: Slot, by: User) -> Slot:
     if clashes:
         raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes)
     try:
-        with transaction.atomic():  # a savepoint: as put_in, a race lost to the constraints
+        with transaction.atomic():
             slot.status = SlotStatus.VACANT
             slot.save(update_fields=["status"])
             ClinicianTime.objects.filter(slot=slot).update(is_live=True)
     except IntegrityError:
-        # An overlapping slot put in since the check, or (a re-offer) the lost slot re-offered again.
-        clashes = [slot.starts_at]
-        raise SlotError(MESSAGES["clash"].format(dates=describe(clashes)), clashes=clashes) from None
+        # Only a writer that skipped the diary locks could get here first: the constraint refuses.
+        raise SlotError(
+            MESSAGES["clash"].format(dates=describe([slot.starts_at])), clashes=[slot.starts_at]
+        ) from None
     return slot

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership
+from capa import invariants
 from diary import booking, slots
 from diary.models import AppointmentStatus, ClinicianTime, Slot, SlotStatus
 from planning.quarters import Quarter
@@ -183,6 +184,32 @@ def test_a_removed_slot_is_put_back_vacant_while_its_time_is_still_to_come_and_f
     slot.refresh_from_db()
     assert slot.status == SlotStatus.REMOVED
     assert not ClinicianTime.objects.filter(slot=slot, is_live=True).exists()
+
+
+def test_a_joint_slot_is_put_back_with_both_clinicians_time(team, team_lead):
+    pair = [clinician_in(team), clinician_in(team)]
+    slot = SlotFactory(team=team, clinicians=pair)
+    slots.remove_slot(slot=slot, by=team_lead)
+    slots.put_back(slot=slot, by=team_lead)
+    assert set(ClinicianTime.objects.filter(slot=slot, is_live=True).values_list("clinician", flat=True)) == {
+        clinician.pk for clinician in pair
+    }
+    assert all(invariant.holds for invariant in invariants.check(only=["slots hold their time"]))
+
+
+def test_a_clash_only_the_constraint_sees_is_refused_as_a_clash_not_a_server_error(
+    team, team_lead, monkeypatch
+):
+    """The backstop for a writer that skipped the diary locks: the exclusion constraint fires."""
+    clinician = clinician_in(team)
+    slot = SlotFactory(team=team, clinicians=[clinician])
+    slots.remove_slot(slot=slot, by=team_lead)
+    SlotFactory(team=team, clinicians=[clinician], starts_at=slot.starts_at, ends_at=slot.ends_at)
+    monkeypatch.setattr(slots, "clashes_with_diary", lambda **_: [])
+    with pytest.raises(slots.SlotError, match="clash with something already in the diary"):
+        slots.put_back(slot=slot, by=team_lead)
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.REMOVED
 
 
 def test_a_removed_slot_whose_time_has_passed_or_whose_clinician_left_stays_removed(team, team_lead):
