@@ -338,51 +338,42 @@ def pattern(request: HttpRequest, team_id: int, clinician_id: int) -> HttpRespon
     )
 
 
-def _slot_to_change(request: HttpRequest, team_id: int, slot_id: int) -> tuple[Team, Slot, set[int]]:
+def _change_slot(request: HttpRequest, team_id: int, slot_id: int, change, done: str) -> HttpResponse:
+    """Remove a slot or put it back (`change`), for its clinician or a lead, and go back to the
+    clinician's slots saying how it went (`done`, with the slot's {when})."""
     team = access.get_team_for_diary(request.user, team_id)
     slot = get_object_or_404(Slot.objects.prefetch_related("times"), pk=slot_id, team=team)
     clinician_ids = {t.clinician_id for t in slot.times.all()}
     if not access.may_change_slot(request.user, team, clinician_ids):
         raise PermissionDenied("Only the slot's clinician or a lead removes it or puts it back.")
-    return team, slot, clinician_ids
-
-
-def _back_to_the_slots(request: HttpRequest, team: Team, clinician_ids: set[int]) -> HttpResponse:
+    try:
+        change(slot=slot, by=request.user)
+    except slots.SlotError as problem:
+        messages.info(request, problem.message)
+    else:
+        messages.success(request, done.format(when=f"{uk_date(slot.starts_at)} at {uk_time(slot.starts_at)}"))
     if request.user.pk in clinician_ids or not clinician_ids:
         return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=request.user.pk)
     # A lead changing a colleague's slot goes back to that colleague's slots.
     return redirect("diary:clinician-slots", team_id=team.pk, clinician_id=sorted(clinician_ids)[0])
 
 
-def _slot_when(slot: Slot) -> str:
-    return f"{uk_date(slot.starts_at)} at {uk_time(slot.starts_at)}"
-
-
 @login_required
 @require_POST
 def remove_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpResponse:
-    team, slot, clinician_ids = _slot_to_change(request, team_id, slot_id)
-    try:
-        slots.remove_slot(slot=slot, by=request.user)
-    except slots.SlotError as problem:
-        messages.info(request, problem.message)
-    else:
-        messages.success(
-            request,
-            f"The slot on {_slot_when(slot)} is removed from the diary. "
-            "Until its time comes, it can be put back from the removed slots below.",
-        )
-    return _back_to_the_slots(request, team, clinician_ids)
+    return _change_slot(
+        request,
+        team_id,
+        slot_id,
+        slots.remove_slot,
+        "The slot on {when} is removed from the diary. "
+        "Until its time comes, it can be put back from the removed slots below.",
+    )
 
 
 @login_required
 @require_POST
 def put_back_slot(request: HttpRequest, team_id: int, slot_id: int) -> HttpResponse:
-    team, slot, clinician_ids = _slot_to_change(request, team_id, slot_id)
-    try:
-        slots.put_back(slot=slot, by=request.user)
-    except slots.SlotError as problem:
-        messages.info(request, problem.message)
-    else:
-        messages.success(request, f"The slot on {_slot_when(slot)} is back in the diary, vacant.")
-    return _back_to_the_slots(request, team, clinician_ids)
+    return _change_slot(
+        request, team_id, slot_id, slots.put_back, "The slot on {when} is back in the diary, vacant."
+    )

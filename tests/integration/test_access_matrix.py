@@ -275,21 +275,17 @@ EXPECTED: dict[str, Row] = {
         outsider=404,
         kwargs=lambda world: plan_of(world),
     ),
-    "diary:slot-remove": Row(  # POST only
-        anonymous=302,
-        clinician=405,
-        team_lead=405,
-        admin=405,
-        outsider=405,
-        kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
-    ),
-    "diary:slot-put-back": Row(  # POST only: who may post is tested in test_diary_pages
-        anonymous=302,
-        clinician=405,
-        team_lead=405,
-        admin=405,
-        outsider=405,
-        kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
+    # POST only: who may post is tested in test_diary_pages.
+    **dict.fromkeys(
+        ["diary:slot-remove", "diary:slot-put-back"],
+        Row(
+            anonymous=302,
+            clinician=405,
+            team_lead=405,
+            admin=405,
+            outsider=405,
+            kwargs=lambda world: {"team_id": world["team"].pk, "slot_id": world["slot"].pk},
+        ),
     ),
     # Diaries out. The feed has no log-in (calendar apps cannot log in): its secret token is the
     # credential, so whoever holds the address gets it. Anyone logged in has their own feed's
