@@ -349,6 +349,7 @@ def put_back(*, slot: Slot, by: User) -> Slot:
     if slot.starts_at <= timezone.now():
         raise SlotError(MESSAGES["put_back_in_the_past"])
     if slot.reoffer_of_id is not None:
+        # The lost appointment locked, as reoffer locks it, so that it is not re-offered meanwhile.
         list(Appointment.objects.select_for_update().filter(pk=slot.reoffer_of_id).values_list("pk"))
         if Slot.objects.filter(reoffer_of_id=slot.reoffer_of_id).exclude(status=SlotStatus.REMOVED).exists():
             raise SlotError(MESSAGES["reoffered_since"])

@@ -7,14 +7,16 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from diary import booking
+from diary import booking, slots
 from diary.models import Appointment, AppointmentStatus, ClinicianTime, OutboxEmail, Slot, SlotStatus
 from partnership.models import Case
 from tests.factories import CaseFactory, MembershipFactory, SlotFactory, VenueFactory
-from tests.factories.diary import clinician_in
+from tests.factories.diary import clinician_in, next_weekday_at
 
 pytestmark = pytest.mark.django_db
 
@@ -268,6 +270,33 @@ def test_a_clinician_cannot_remove_a_colleagues_slot_but_a_lead_can(
     client.post(reverse("diary:slot-remove", args=[team.pk, slot.pk]))
     slot.refresh_from_db()
     assert slot.status == SlotStatus.REMOVED
+
+
+def test_a_clinicians_slots_page_runs_the_same_queries_for_2_and_20_slots_upcoming_and_removed(
+    client, team, choice_clinician
+):
+    client.force_login(choice_clinician)
+    url = reverse("diary:clinician-slots", args=[team.pk, choice_clinician.pk])
+    colleague = clinician_in(team)
+
+    def some_slots(count: int, first_week: int) -> None:
+        for week in range(first_week, first_week + count):
+            starts_at = next_weekday_at(9, weeks_ahead=week)
+            SlotFactory(team=team, clinicians=[choice_clinician, colleague], starts_at=starts_at)
+            removed = SlotFactory(
+                team=team, clinicians=[choice_clinician], starts_at=starts_at.replace(hour=14)
+            )
+            slots.remove_slot(slot=removed, by=choice_clinician)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    some_slots(1, first_week=1)
+    with_2 = queries()
+    some_slots(9, first_week=2)
+    assert queries() == with_2
 
 
 def test_a_slot_removed_by_mistake_is_put_back_from_the_clinicians_slots_by_whoever_may_remove_it(
